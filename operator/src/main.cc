@@ -1,0 +1,47 @@
+// zkop-operator: reconciles ZookeeperCluster resources.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+#include "zkop/version.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: zkop-operator <command> [options]\n"
+    "\n"
+    "Reconciles zkop.io/v1alpha1 ZookeeperCluster resources into ZooKeeper ensembles.\n"
+    "\n"
+    "Commands:\n"
+    "  run      run the operator against a Kubernetes API\n"
+    "  render   print the objects a new cluster of a given spec gets (multi-document YAML)\n"
+    "\n"
+    "Run 'zkop-operator <command> --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description global("Options");
+  global.add_options()("help,h", "show this help")("version", "print the version");
+  std::string command;
+  if (argc >= 2 && argv[1][0] != '-') command = argv[1];
+  if (command.empty()) {
+    po::variables_map vm;
+    try {
+      po::store(po::command_line_parser(argc, argv).options(global).run(), vm);
+    } catch (const po::error& e) {
+      std::cerr << "zkop-operator: " << e.what() << "\n" << kUsage;
+      return 2;
+    }
+    if (vm.count("version")) {
+      std::cout << "zkop-operator " << zkop::kVersion << "\n";
+      return 0;
+    }
+    std::cout << kUsage << "\n" << global;
+    return vm.count("help") ? 0 : 2;
+  }
+  std::cerr << "zkop-operator: unknown command \"" << command << "\"\n" << kUsage;
+  return 2;
+}
