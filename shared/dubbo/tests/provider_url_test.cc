@@ -1,0 +1,123 @@
+#include "zkop/dubbo/provider_url.h"
+
+#include <gtest/gtest.h>
+// cpprest defines a macro U; include it after gtest.
+#include <cpprest/json.h>
+
+#include "java_reference.h"
+#include "zkop/dubbo/url_encode.h"
+
+namespace zkop::dubbo {
+namespace {
+
+ProviderSpec Demo() {
+  ProviderSpec s;
+  s.host = "10.0.0.7";
+  s.port = 20880;
+  s.interface_name = "org.apache.dubbo.demo.DemoService";
+  s.application = "demo-provider";
+  s.methods = {"sayHelloAsync", "sayHello"};
+  s.pid = 4242;
+  s.release = "2.7.23";
+  s.timestamp_ms = 1700000000123;
+  return s;
+}
+
+TEST(ProviderUrl, WritesDubboFullString) {
+  EXPECT_EQ(ProviderUrl(Demo()),
+            "dubbo://10.0.0.7:20880/org.apache.dubbo.demo.DemoService?anyhost=true&"
+            "application=demo-provider&deprecated=false&dubbo=2.0.2&dynamic=true&generic=false&"
+            "interface=org.apache.dubbo.demo.DemoService&methods=sayHello,sayHelloAsync&pid=4242&"
+            "release=2.7.23&side=provider&timestamp=1700000000123");
+}
+
+TEST(ProviderUrl, VersionGroupOnlyWhenSetAndExtraOverrides) {
+  ProviderSpec s = Demo();
+  s.version = "1.0.0";
+  s.group = "blue";
+  s.methods.clear();
+  s.extra = {{"weight", "50"}, {"anyhost", "false"}};
+  std::string url = ProviderUrl(s);
+  EXPECT_NE(url.find("&group=blue&interface="), std::string::npos) << url;
+  EXPECT_NE(url.find("&methods=*&"), std::string::npos) << url;
+  EXPECT_NE(url.find("?anyhost=false&"), std::string::npos) << url;
+  EXPECT_NE(url.find("&version=1.0.0&weight=50"), std::string::npos) << url;
+  EXPECT_EQ(ProviderUrl(Demo()).find("version="), std::string::npos);
+}
+
+TEST(ProviderUrl, NodePath) {
+  EXPECT_EQ(ProvidersPath("/dubbo", "a.B"), "/dubbo/a.B/providers");
+  EXPECT_EQ(ProvidersPath("dubbo/", "a.B"), "/dubbo/a.B/providers");
+  EXPECT_EQ(ProvidersPath("/", "a.B"), "/a.B/providers");
+  std::string path = ProviderNodePath("/dubbo", Demo());
+  EXPECT_EQ(path.rfind("/dubbo/org.apache.dubbo.demo.DemoService/providers/dubbo%3A%2F%2F10.0.0.7"
+                       "%3A20880%2Forg.apache.dubbo.demo.DemoService%3Fanyhost%3Dtrue%26",
+                       0),
+            0u)
+      << path;
+}
+
+TEST(ProviderUrl, MatchesWhatDubboWritesPerTheJdk) {
+  if (!testing::JavaAvailable()) GTEST_SKIP() << "no java";
+  ProviderSpec s = Demo();
+  s.version = "2.0.0-SNAPSHOT";
+  s.group = "g/1 x";
+  s.methods = {"zeta", "Alpha", "beta", "\xC3\xA9t\xC3\xA9"};
+  s.extra = {{"Z-upper", "1"}, {"timeout", "3000"}, {"\xC3\xA9k", "\xE4\xB8\xAD"}};
+  // Java gets the same parameter map (unordered) and orders/encodes it itself.
+  std::string input =
+      s.protocol + " " + s.host + " " + std::to_string(s.port) + " " + s.interface_name + "\n";
+  auto params = ProviderParameters(s);
+  for (auto it = params.rbegin(); it != params.rend(); ++it) {
+    input += testing::Hex(it->first) + " " + testing::Hex(it->second) + "\n";
+  }
+  auto lines = testing::RunJava({"provider"}, input);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(UrlEncode(ProviderUrl(s)), lines[0]);
+}
+
+TEST(JavaNames, AcceptsQualifiedNamesRejectsOthers) {
+  EXPECT_TRUE(IsJavaQualifiedName("org.apache.dubbo.demo.DemoService"));
+  EXPECT_TRUE(IsJavaQualifiedName("a.Outer$Inner"));
+  EXPECT_TRUE(IsJavaQualifiedName("_x.y1"));
+  EXPECT_FALSE(IsJavaQualifiedName(""));
+  EXPECT_FALSE(IsJavaQualifiedName("org..Demo"));
+  EXPECT_FALSE(IsJavaQualifiedName("org.1Demo"));
+  EXPECT_FALSE(IsJavaQualifiedName("org.class.Demo"));
+  EXPECT_FALSE(IsJavaQualifiedName("org/Demo"));
+  EXPECT_FALSE(IsJavaQualifiedName("Demo."));
+  EXPECT_TRUE(IsJavaIdentifier("sayHello"));
+  EXPECT_FALSE(IsJavaIdentifier("say-hello"));
+}
+
+TEST(Instance, CuratorServiceInstanceJson) {
+  InstanceSpec s;
+  s.application = "demo-provider";
+  s.host = "10.0.0.7";
+  s.port = 20880;
+  s.endpoints = {{"dubbo", 20880}};
+  s.release = "3.2.0";
+  s.revision = "abc";
+  s.timestamp_ms = 1;
+  s.registration_time_ms = 2;
+  std::string text = InstanceJson(s);
+  auto j = web::json::value::parse(text);
+  EXPECT_EQ(j.at("name").as_string(), "demo-provider");
+  EXPECT_EQ(j.at("id").as_string(), "10.0.0.7:20880");
+  EXPECT_EQ(j.at("address").as_string(), "10.0.0.7");
+  EXPECT_EQ(j.at("port").as_integer(), 20880);
+  EXPECT_TRUE(j.at("sslPort").is_null());
+  EXPECT_EQ(j.at("serviceType").as_string(), "DYNAMIC");
+  EXPECT_EQ(j.at("registrationTimeUTC").as_number().to_int64(), 2);
+  auto payload = j.at("payload");
+  EXPECT_EQ(payload.at("@class").as_string(),
+            "org.apache.dubbo.registry.zookeeper.ZookeeperInstance");
+  auto endpoints =
+      web::json::value::parse(payload.at("metadata").at("dubbo.endpoints").as_string());
+  EXPECT_EQ(endpoints.at(0).at("port").as_integer(), 20880);
+  EXPECT_EQ(text.rfind("{\"name\":\"demo-provider\",\"id\":\"10.0.0.7:20880\",\"address\"", 0), 0u);
+  EXPECT_EQ(InstanceNodePath("/services", s), "/services/demo-provider/10.0.0.7:20880");
+}
+
+}  // namespace
+}  // namespace zkop::dubbo
