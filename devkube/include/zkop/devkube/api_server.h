@@ -1,0 +1,51 @@
+// zkop-devkube's HTTP front: a local stand-in for kube-apiserver that kubectl, client-go style
+// clients and zkop's own Kubernetes client accept (plain HTTP, no authentication).
+//
+// Contract:
+//  - The constructor binds and starts serving on its own threads (one per connection); it
+//    throws std::runtime_error naming the address when it cannot bind (e.g. already in use)
+//    or cannot load the state file. Nothing else throws.
+//  - The destructor stops accepting, ends every open watch and connection, joins all threads
+//    and, with a state file, saves the state one last time.
+//  - store() is the same Store the HTTP API serves; it lives as long as the ApiServer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "zkop/devkube/store.h"
+
+namespace zkop::devkube {
+
+struct ApiServerOptions {
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 = ephemeral
+  std::string state_file;              // optional: load at start, save on change/stop
+  size_t watch_history = 5000;         // events kept for watch resume (older: 410 Gone)
+  // How often a watch with allowWatchBookmarks=true gets a BOOKMARK event.
+  std::chrono::milliseconds bookmark_interval{std::chrono::seconds(10)};
+};
+
+class ApiServer {
+ public:
+  explicit ApiServer(ApiServerOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  std::string url() const;  // "http://127.0.0.1:<port>"
+  uint16_t port() const;
+  // Writes a kubeconfig (cluster "devkube", user with a dummy token, context "devkube",
+  // namespace `ns`) pointing at url(). Throws std::runtime_error when the file cannot be
+  // written.
+  void WriteKubeconfig(const std::string& path, const std::string& ns = "default") const;
+
+  Store& store();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zkop::devkube

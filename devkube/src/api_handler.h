@@ -1,0 +1,34 @@
+// Maps Kubernetes REST requests onto the Store: discovery, OpenAPI, CRUD, patch, delete,
+// subresources, Table output and streamed watches.
+//
+// Contract: Handle() is called concurrently from connection threads; it never throws and
+// always answers (a Status body for every failure).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "http_server.h"
+#include "zkop/devkube/store.h"
+
+namespace zkop::devkube {
+
+class ApiHandler {
+ public:
+  ApiHandler(Store& store, std::chrono::milliseconds bookmark_interval)
+      : store_(store), bookmark_interval_(bookmark_interval) {}
+  void set_server_address(std::string address) { server_address_ = std::move(address); }
+
+  void Handle(Exchange& ex);
+
+ private:
+  struct Route;
+  void HandleResource(Exchange& ex, const Route& route);
+  void HandleWatch(Exchange& ex, const Route& route);
+
+  Store& store_;
+  std::chrono::milliseconds bookmark_interval_;
+  std::string server_address_;
+};
+
+}  // namespace zkop::devkube
