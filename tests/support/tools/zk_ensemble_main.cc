@@ -2,6 +2,7 @@
 // fixture) until SIGINT/SIGTERM, then stops every server and exits. For the demo and for
 // local development against real servers.
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // If whoever started us dies (a killed demo script), stop as on SIGTERM.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   int servers = 3;
   std::string dir, ready_file;
@@ -29,7 +32,8 @@ int main(int argc, char** argv) {
       "Usage: zkop-zk-ensemble [options]\n\n"
       "Starts N ZooKeeper servers (Debian's zookeeper package) on random 127.x.y.z\n"
       "addresses, waits for quorum, prints the connect string and each server's role, and\n"
-      "runs until SIGINT/SIGTERM; then stops every server (no process is left behind).\n\n"
+      "runs until SIGINT/SIGTERM (or until its parent process exits); then stops every\n"
+      "server (no process is left behind).\n\n"
       "Options");
   opts.add_options()("help,h", "show this help")("version", "print the version")(
       "servers", po::value<int>(&servers)->default_value(3), "number of servers (1-9)")(
