@@ -1,8 +1,18 @@
-// zkop-agent: per-pod Dubbo registration agent.
+// zkop-agent: per-pod Dubbo registration agent (see docs/agent.md).
+#include <signal.h>
+
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
 
+#include "zkop/agent/agent.h"
+#include "zkop/agent/check.h"
+#include "zkop/agent/zk_registry.h"
+#include "zkop/config/yaml_reader.h"
+#include "zkop/http/health_server.h"
+#include "zkop/log/log.h"
 #include "zkop/version.h"
 
 namespace po = boost::program_options;
@@ -20,13 +30,103 @@ constexpr const char* kUsage =
     "\n"
     "Run 'zkop-agent <command> --help' for a command's options.\n";
 
+constexpr const char* kDefaultConfig = "/etc/zkop/agent.yaml";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Loads and resolves; prints the precise error and returns false on a bad config.
+bool Load(const std::string& file, zkop::agent::AgentConfig* config,
+          std::vector<zkop::agent::Declared>* declared) {
+  try {
+    *config = zkop::agent::LoadConfigFile(file);
+  } catch (const zkop::config::ConfigError& e) {
+    std::cerr << "zkop-agent: bad config: " << e.what() << "\n";
+    return false;
+  }
+  *declared =
+      zkop::agent::Resolve(*config, zkop::agent::ProcessEnv(), zkop::agent::SystemAddresses());
+  return true;
+}
+
+int Run(const std::string& file) {
+  zkop::log::Logger log("agent");
+  // Signals go to a sigwait thread (blocked before any thread starts).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  zkop::agent::AgentConfig config;
+  std::vector<zkop::agent::Declared> declared;
+  if (!Load(file, &config, &declared)) return 1;
+  int bad = 0;
+  for (const auto& d : declared) {
+    if (!d.config_error.empty()) {
+      std::cerr << "zkop-agent: " << d.key_path << " (" << d.interface_name
+                << "): " << d.config_error << "\n";
+      ++bad;
+    }
+  }
+  if (bad) {
+    std::cerr << "zkop-agent: refusing to start with " << bad
+              << " unresolvable service(s); run 'zkop-agent check --config " << file
+              << "' for details\n";
+    return 1;
+  }
+
+  zkop::agent::ZkRegistryStore store({config.connect, config.session_timeout});
+  zkop::agent::ProcProbe probe;
+  zkop::agent::AgentDeps deps;
+  deps.store = &store;
+  deps.probe = &probe;
+  deps.env = zkop::agent::ProcessEnv();
+  deps.addresses = zkop::agent::SystemAddresses();
+  deps.now_ms = NowMs;
+  std::unique_ptr<zkop::http::HealthServer> health;  // created before Run, outlives it
+  deps.on_round = [&health](bool ready, const std::string& reason) {
+    if (health) health->SetReady(ready, reason);
+  };
+  zkop::agent::Agent agent(config, declared, deps);
+
+  if (!config.metrics_address.empty()) {
+    try {
+      health = std::make_unique<zkop::http::HealthServer>(config.metrics_address,
+                                                          agent.metrics().registry());
+    } catch (const std::exception& e) {
+      std::cerr << "zkop-agent: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log.Info("signal received; shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    agent.Stop();
+  });
+  log.Info("starting", {{"version", zkop::kVersion},
+                        {"config", file},
+                        {"services", static_cast<unsigned long>(declared.size())},
+                        {"zookeeper", config.connect},
+                        {"metrics", config.metrics_address}});
+  agent.Run();
+  // Run returns only after Stop(); the waiter has finished or is finishing.
+  waiter.join();
+  log.Info("stopped");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  po::options_description global("Options");
-  global.add_options()("help,h", "show this help")("version", "print the version");
   std::string command;
   if (argc >= 2 && argv[1][0] != '-') command = argv[1];
+  po::options_description global("Options");
+  global.add_options()("help,h", "show this help")("version", "print the version");
   if (command.empty()) {
     po::variables_map vm;
     try {
@@ -42,6 +142,50 @@ int main(int argc, char** argv) {
     std::cout << kUsage << "\n" << global;
     return vm.count("help") ? 0 : 2;
   }
-  std::cerr << "zkop-agent: unknown command \"" << command << "\"\n" << kUsage;
-  return 2;
+  if (command != "run" && command != "check") {
+    std::cerr << "zkop-agent: unknown command \"" << command << "\"\n" << kUsage;
+    return 2;
+  }
+
+  std::string config_file, log_level, log_format;
+  po::options_description opts(command == "run" ? "zkop-agent run [options]"
+                                                : "zkop-agent check [options]");
+  opts.add_options()("help,h", "show this help")(
+      "config", po::value(&config_file)->default_value(kDefaultConfig), "agent config (YAML)")(
+      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error")(
+      "log-format", po::value(&log_format)->default_value("text"), "text or json");
+  if (command == "check") opts.add_options()("json", "print one JSON document");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "zkop-agent " << command << ": " << e.what() << "\n" << opts;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  zkop::log::Level level;
+  zkop::log::Format format;
+  if (!zkop::log::ParseLevel(log_level, &level)) {
+    std::cerr << "zkop-agent: --log-level: expected debug, info, warn or error, found \""
+              << log_level << "\"\n";
+    return 2;
+  }
+  if (!zkop::log::ParseFormat(log_format, &format)) {
+    std::cerr << "zkop-agent: --log-format: expected text or json, found \"" << log_format
+              << "\"\n";
+    return 2;
+  }
+  zkop::log::Configure(level, format);
+
+  if (command == "run") return Run(config_file);
+
+  zkop::agent::AgentConfig config;
+  std::vector<zkop::agent::Declared> declared;
+  if (!Load(config_file, &config, &declared)) return 1;
+  zkop::agent::ProcProbe probe;
+  return zkop::agent::RunCheck(config, declared, probe, vm.count("json") > 0, std::cout);
 }

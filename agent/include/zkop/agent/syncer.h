@@ -1,0 +1,103 @@
+// The sync engine: makes the registry hold exactly the desired ephemeral nodes, each owned
+// by one of the agent's sessions, and keeps it so.
+//
+//  - Sessions ("shards"): nodes are spread over sessions so that the path bytes owned by any
+//    one session stay under `path_budget` (ZOOKEEPER-4306: a session whose ephemeral paths
+//    exceed ~2 MB cannot be closed or expired without stalling the ensemble). A node stays
+//    in its shard; a new node goes to the first shard with room; empty extra shards close.
+//  - Fast: creates go as batched multis (`batch_size` nodes each), `max_in_flight` batches
+//    at a time; a failed batch is retried node by node to find and resolve the culprit.
+//  - Anti-entropy (Verify): every owned node is checked (pipelined exists); a missing node
+//    is re-created, a node owned by another (earlier) session is deleted and re-created.
+//  - Sessions: a lost connection keeps the session (nothing to do); a new session id means
+//    the old one expired: every node of that shard is created again.
+//
+// Threading: one thread calls Sync/Verify/RemoveAll; stats() may be read from any thread.
+// Never throws; failures are counted by reason and retried on the next Sync.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "zkop/agent/registry.h"
+
+namespace zkop::agent {
+
+struct SyncOptions {
+  int64_t path_budget = 512 * 1024;
+  size_t batch_size = 500;
+  size_t max_in_flight = 4;
+  std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
+};
+
+struct ShardStats {
+  int64_t session_id = 0;
+  bool connected = false;
+  int64_t path_bytes = 0;  // bytes of the paths assigned to this session
+  size_t nodes = 0;        // nodes assigned
+  size_t owned = 0;        // nodes known to exist and be owned by the session
+};
+
+struct SyncStats {
+  std::vector<ShardStats> shards;
+  uint64_t expirations = 0;                // sessions replaced after expiry
+  uint64_t reconnects = 0;                 // connection regained within a session
+  std::map<std::string, uint64_t> errors;  // by reason (RegErrorName or "timeout")
+  uint64_t restored = 0;                   // nodes re-created by Verify (deleted or stale)
+  bool last_sync_ok = false;
+};
+
+class Syncer {
+ public:
+  Syncer(RegistryStore* store, SyncOptions options, std::function<void()> wake);
+  ~Syncer();
+
+  // Makes the registry match `desired` (path -> data; parents are made persistent).
+  // Returns true when every desired node is owned and every undesired one is gone.
+  bool Sync(const std::map<std::string, std::string>& desired);
+  // Checks every owned node; drops the missing and stale ones from "owned" (the next Sync
+  // re-creates them; Verify calls it itself). Returns the number of nodes found wrong.
+  size_t Verify();
+  // Deletes every node this agent created, then closes all sessions; bounded by `deadline`.
+  // Returns true when every delete was confirmed.
+  bool RemoveAll(std::chrono::steady_clock::time_point deadline);
+
+  SyncStats stats() const;
+  // True when at least one session exists and all sessions are connected.
+  bool SessionsUp() const;
+
+ private:
+  struct Shard {
+    std::unique_ptr<RegistrySession> session;
+    int64_t session_id = 0;
+    bool was_connected = false;
+    bool ever_connected = false;  // a first connection is not a reconnect
+    int64_t bytes = 0;
+    std::set<std::string> assigned;
+    std::set<std::string> owned;
+  };
+  void CheckSessions();
+  size_t ShardFor(const std::string& path);
+  bool CreateMissing(Shard& shard, const std::map<std::string, std::string>& desired);
+  bool DeleteUndesired(const std::map<std::string, std::string>& desired);
+  void CountError(const std::string& reason);
+  void PublishStats();
+
+  RegistryStore* store_;
+  SyncOptions options_;
+  std::function<void()> wake_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::map<std::string, size_t> shard_of_;      // path -> shard index
+  std::map<std::string, std::string> data_of_;  // path -> data it was created with
+  std::set<std::string> known_parents_;
+  mutable std::mutex stats_mu_;
+  SyncStats stats_;
+};
+
+}  // namespace zkop::agent

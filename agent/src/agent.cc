@@ -1,0 +1,132 @@
+#include "zkop/agent/agent.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "zkop/log/log.h"
+
+namespace zkop::agent {
+
+namespace {
+const log::Logger& Log() {
+  static const log::Logger logger("agent");
+  return logger;
+}
+
+SyncOptions WithBudget(SyncOptions o, int64_t budget) {
+  o.path_budget = budget;
+  return o;
+}
+}  // namespace
+
+Agent::Agent(AgentConfig config, std::vector<Declared> declared, AgentDeps deps)
+    : config_(std::move(config)),
+      declared_(std::move(declared)),
+      deps_(std::move(deps)),
+      metrics_(config_.session_path_budget),
+      syncer_(deps_.store, WithBudget(deps_.sync, config_.session_path_budget),
+              [this] { Wake(); }) {}
+
+void Agent::Stop() {
+  std::lock_guard<std::mutex> l(mu_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+void Agent::Wake() {
+  std::lock_guard<std::mutex> l(mu_);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+void Agent::LogChanges(const Diagnosis& diagnosis, const DesiredState& desired) {
+  last_seen_.resize(declared_.size());
+  for (size_t i = 0; i < declared_.size(); ++i) {
+    const Decision& d = diagnosis.decisions[i];
+    const Declared& s = declared_[i];
+    std::string path = desired.paths[i].empty() ? "" : desired.paths[i].front();
+    std::string seen = std::string(StateLabel(d.state)) + "\n" +
+                       (d.state == ServiceState::kRegister ? path : d.reason);
+    if (last_seen_[i] == seen) continue;
+    last_seen_[i] = seen;
+    if (d.state == ServiceState::kRegister) {
+      Log().Info("registering", {{"service", s.key_path},
+                                 {"interface", s.interface_name},
+                                 {"port", d.registry_port},
+                                 {"pid", d.pid},
+                                 {"path", path}});
+    } else if (d.state == ServiceState::kNotListening) {
+      Log().Info("not listening",
+                 {{"service", s.key_path}, {"interface", s.interface_name}, {"reason", d.reason}});
+    } else {
+      Log().Warn(std::string(StateText(d.state)),
+                 {{"service", s.key_path}, {"interface", s.interface_name}, {"reason", d.reason}});
+    }
+  }
+  for (const auto& c : diagnosis.conflicts) {
+    if (std::find(last_conflicts_.begin(), last_conflicts_.end(), c) == last_conflicts_.end()) {
+      Log().Error("port conflict", {{"conflict", c}});
+    }
+  }
+  for (const auto& c : last_conflicts_) {
+    if (std::find(diagnosis.conflicts.begin(), diagnosis.conflicts.end(), c) ==
+        diagnosis.conflicts.end()) {
+      Log().Info("port conflict resolved", {{"conflict", c}});
+    }
+  }
+  last_conflicts_ = diagnosis.conflicts;
+}
+
+void Agent::Round(bool verify) {
+  auto start = std::chrono::steady_clock::now();
+  ListenTable table = deps_.probe->Probe();
+  if (!table.error.empty()) Log().Warn("port probe incomplete", {{"error", table.error}});
+  Diagnosis diagnosis = Diagnose(declared_, table, *deps_.probe);
+  DesiredState desired = BuildDesired(config_, declared_, diagnosis, &stamps_, deps_.now_ms(),
+                                      static_cast<int64_t>(getpid()));
+  LogChanges(diagnosis, desired);
+  bool ok = syncer_.Sync(desired.nodes);
+  if (verify) {
+    size_t wrong = syncer_.Verify();
+    if (wrong > 0) {
+      Log().Warn("registrations were deleted or replaced behind the agent's back; restoring",
+                 {{"count", static_cast<unsigned long>(wrong)}});
+      ok = syncer_.Sync(desired.nodes);
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.ObserveServices(diagnosis);
+  metrics_.ObserveSync(syncer_.stats(), seconds);
+  if (deps_.on_round) {
+    bool up = syncer_.SessionsUp();
+    deps_.on_round(up && ok, !up  ? "ZooKeeper session not connected"
+                             : ok ? ""
+                                  : "last registry sync did not complete");
+  }
+}
+
+void Agent::Run() {
+  auto next_verify = std::chrono::steady_clock::now() + config_.verify_interval;
+  while (true) {
+    bool verify = std::chrono::steady_clock::now() >= next_verify;
+    if (verify) next_verify = std::chrono::steady_clock::now() + config_.verify_interval;
+    Round(verify);
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, config_.probe_interval, [this] { return stop_ || woken_; });
+    woken_ = false;
+    if (stop_) break;
+  }
+  Log().Info("stopping: removing registrations, then closing the ZooKeeper sessions");
+  auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  bool removed = syncer_.RemoveAll(deadline);
+  if (!removed) {
+    Log().Warn(
+        "not every registration could be removed before shutdownTimeout; the rest go "
+        "when the session ends");
+  }
+  if (deps_.on_round) deps_.on_round(false, "stopping");
+}
+
+}  // namespace zkop::agent

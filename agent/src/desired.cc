@@ -1,0 +1,120 @@
+#include "zkop/agent/desired.h"
+
+#include <cstdio>
+#include <set>
+
+#include "zkop/dubbo/provider_url.h"
+
+namespace zkop::agent {
+
+int64_t Stamps::Get(const std::string& key, int64_t now_ms) {
+  return stamps_.emplace(key, now_ms).first->second;
+}
+
+void Stamps::Retain(const std::map<std::string, int64_t>& live) {
+  for (auto it = stamps_.begin(); it != stamps_.end();) {
+    it = live.count(it->first) ? std::next(it) : stamps_.erase(it);
+  }
+}
+
+namespace {
+
+// A stable fingerprint of an instance's services (Dubbo computes an MD5 over its metadata;
+// consumers only compare revisions for equality).
+std::string Revision(const std::set<std::string>& parts) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const auto& p : parts) {
+    for (unsigned char c : p) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace
+
+DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>& declared,
+                          const Diagnosis& diagnosis, Stamps* stamps, int64_t now_ms,
+                          int64_t agent_pid) {
+  DesiredState out;
+  out.urls.resize(declared.size());
+  out.paths.resize(declared.size());
+  bool interface_mode = config.register_mode != RegisterMode::kInstance;
+  bool instance_mode = config.register_mode != RegisterMode::kInterface;
+  std::map<std::string, int64_t> live;
+
+  struct Instance {
+    dubbo::InstanceSpec spec;
+    std::set<std::string> parts;
+    std::vector<size_t> services;
+  };
+  std::map<std::string, Instance> instances;  // by path
+
+  for (size_t i = 0; i < declared.size(); ++i) {
+    const Declared& d = declared[i];
+    const Decision& dec = diagnosis.decisions[i];
+    if (dec.state == ServiceState::kConfigError || dec.bind_port <= 0) continue;
+    bool registrable = dec.state == ServiceState::kRegister;
+    int64_t pid = dec.pid ? dec.pid : agent_pid;
+    std::string key =
+        std::to_string(i) + "/" + std::to_string(dec.bind_port) + "/" + std::to_string(pid);
+    int64_t ts = registrable ? stamps->Get(key, now_ms) : now_ms;
+    if (registrable) live[key] = ts;
+
+    dubbo::ProviderSpec spec;
+    spec.protocol = d.protocol;
+    spec.host = d.host;
+    spec.port = dec.registry_port;
+    spec.interface_name = d.interface_name;
+    spec.application = d.application;
+    spec.methods = d.methods;
+    spec.version = d.version;
+    spec.group = d.group;
+    spec.anyhost = d.anyhost;
+    spec.pid = pid;
+    spec.release = config.release;
+    spec.timestamp_ms = ts;
+    spec.extra = d.parameters;
+    out.urls[i] = dubbo::ProviderUrl(spec);
+    if (interface_mode) {
+      std::string path = dubbo::ProviderNodePath(config.root, spec);
+      out.paths[i].push_back(path);
+      if (registrable) out.nodes[path] = d.host;
+    }
+    if (instance_mode) {
+      dubbo::InstanceSpec is;
+      is.application = d.application;
+      is.host = d.host;
+      is.port = dec.registry_port;
+      std::string path = dubbo::InstanceNodePath(config.services_root, is);
+      out.paths[i].push_back(path);
+      if (!registrable) continue;
+      Instance& inst = instances[path];
+      if (inst.services.empty()) {
+        inst.spec = is;
+        inst.spec.release = config.release;
+        inst.spec.timestamp_ms = ts;
+        inst.spec.registration_time_ms = ts;
+      }
+      inst.spec.timestamp_ms = std::min(inst.spec.timestamp_ms, ts);
+      inst.spec.registration_time_ms = inst.spec.timestamp_ms;
+      bool have = false;
+      for (const auto& e : inst.spec.endpoints) have = have || e.protocol == d.protocol;
+      if (!have) inst.spec.endpoints.push_back({d.protocol, dec.registry_port});
+      dubbo::ProviderSpec stable = spec;
+      stable.timestamp_ms = 0;
+      stable.pid = 0;
+      inst.parts.insert(dubbo::ProviderUrl(stable));
+      inst.services.push_back(i);
+    }
+  }
+  for (auto& [path, inst] : instances) {
+    inst.spec.revision = Revision(inst.parts);
+    out.nodes[path] = dubbo::InstanceJson(inst.spec);
+  }
+  stamps->Retain(live);
+  return out;
+}
+
+}  // namespace zkop::agent

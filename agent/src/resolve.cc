@@ -1,0 +1,245 @@
+#include "zkop/agent/resolve.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+
+#include "zkop/dubbo/settings.h"
+
+namespace zkop::agent {
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+AddressLister SystemAddresses() {
+  return [] {
+    std::vector<std::string> v4, v6;
+    struct ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return v4;
+    for (auto* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+      if (ifa->ifa_addr == nullptr || !(ifa->ifa_flags & IFF_UP)) continue;
+      char buf[INET6_ADDRSTRLEN] = {0};
+      if (ifa->ifa_addr->sa_family == AF_INET) {
+        auto* a = reinterpret_cast<struct sockaddr_in*>(ifa->ifa_addr);
+        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+        v4.emplace_back(buf);
+      } else if (ifa->ifa_addr->sa_family == AF_INET6) {
+        auto* a = reinterpret_cast<struct sockaddr_in6*>(ifa->ifa_addr);
+        if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr)) continue;
+        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+        v6.emplace_back(buf);
+      }
+    }
+    freeifaddrs(list);
+    v4.insert(v4.end(), v6.begin(), v6.end());
+    return v4;
+  };
+}
+
+std::string Declared::OwnerName() const {
+  std::string s = "application " + (application.empty() ? std::string("(unnamed)") : application);
+  if (!source.empty()) s += " (" + source + ")";
+  return s;
+}
+
+namespace {
+
+bool IsLoopback(const std::string& ip) {
+  return ip.rfind("127.", 0) == 0 || ip == "::1" || ip == "0.0.0.0" || ip == "::" ||
+         ip == "localhost";
+}
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Dubbo's getValueFromConfig: "<PROTOCOL>_<key>" first, then "<key>"; empty counts as unset.
+std::optional<std::pair<std::string, std::string>> EnvValue(const EnvLookup& env,
+                                                            const std::string& protocol,
+                                                            const std::string& key) {
+  for (const std::string& name : {Upper(protocol) + "_" + key, key}) {
+    auto v = env(name);
+    if (v && !v->empty()) return std::make_pair(name, *v);
+  }
+  return std::nullopt;
+}
+
+struct LoadedSource {
+  dubbo::DubboSettings settings;
+  std::string error;
+};
+
+}  // namespace
+
+std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
+                              const AddressLister& addresses) {
+  std::map<std::string, LoadedSource> loaded;
+  std::map<std::string, const SourceConfig*> source_config;
+  for (const auto& src : config.sources) {
+    source_config[src.path] = &src;
+    LoadedSource ls;
+    try {
+      dubbo::SettingMap m = src.kind == SourceConfig::Kind::kDubboProperties
+                                ? dubbo::LoadPropertiesFile(src.path)
+                                : dubbo::LoadSpringBootFile(src.path);
+      ls.settings = dubbo::ExtractDubboSettings(m);
+    } catch (const dubbo::PropertiesError& e) {
+      ls.error = e.what();
+    }
+    loaded[src.path] = std::move(ls);
+  }
+
+  std::optional<std::string> pod_ip = env("POD_IP");
+  std::vector<Declared> out;
+  for (size_t i = 0; i < config.services.size(); ++i) {
+    const ServiceConfig& sc = config.services[i];
+    Declared d;
+    d.index = i;
+    d.key_path = sc.key_path;
+    d.interface_name = sc.interface_name;
+    d.methods = sc.methods;
+    d.version = sc.version;
+    d.group = sc.group;
+    d.parameters = sc.parameters;
+    d.source = sc.source;
+    d.process = sc.process;
+    const SourceConfig* src = sc.source.empty() ? nullptr : source_config.at(sc.source);
+    const LoadedSource* ls = sc.source.empty() ? nullptr : &loaded.at(sc.source);
+    if (d.process.empty() && src) d.process = src->process;
+    if (ls && !ls->error.empty()) {
+      d.config_error = ls->error;
+      out.push_back(std::move(d));
+      continue;
+    }
+    const dubbo::DubboSettings* ds = ls ? &ls->settings : nullptr;
+
+    // Application: services[].application, sources[].application, the file, the top level.
+    d.application = sc.application;
+    if (d.application.empty() && src) d.application = src->application;
+    if (d.application.empty() && ds && ds->application) d.application = ds->application->value;
+    if (d.application.empty()) d.application = config.application;
+    if (d.application.empty()) {
+      d.config_error = sc.key_path + ": no application name: set application: at the top of " +
+                       config.file + " or dubbo.application.name in the provider's config";
+    }
+
+    // Protocol: services[].protocol names a protocol id or name of the source.
+    const dubbo::ProtocolSetting* proto = nullptr;
+    if (ds) {
+      for (const auto& p : ds->protocols) {
+        if (!sc.protocol.empty() &&
+            (p.id == dubbo::CanonicalKey(sc.protocol) || p.name == sc.protocol)) {
+          proto = &p;
+          break;
+        }
+      }
+      if (!proto && sc.protocol.empty() && !ds->protocols.empty()) proto = &ds->protocols.front();
+    }
+    d.protocol = proto ? proto->name : (sc.protocol.empty() ? "dubbo" : sc.protocol);
+    auto def = dubbo::DefaultPort(d.protocol);
+    d.default_port = def.value_or(0);
+
+    // Bind port.
+    auto bad_env = [&](const std::pair<std::string, std::string>& e) {
+      d.config_error = "environment variable " + e.first + "=\"" + e.second +
+                       "\": expected a port number 1-65535";
+    };
+    if (auto e = EnvValue(env, d.protocol, "DUBBO_PORT_TO_BIND")) {
+      int p = 0;
+      if (!dubbo::ParseDubboPort(e->second, &p) || p <= 0) {
+        bad_env(*e);
+      } else {
+        d.bind_port = p;
+        d.port_origin = "environment " + e->first;
+      }
+    } else if (sc.port) {
+      d.bind_port = *sc.port;
+      d.port_origin =
+          config.file + ":" + std::to_string(sc.port_line) + " " + sc.key_path + ".port";
+    } else if (proto && proto->port && *proto->port != 0) {
+      d.bind_port = *proto->port;
+      std::string key =
+          proto->id.empty() ? "dubbo.protocol.port" : "dubbo.protocols." + proto->id + ".port";
+      d.port_origin = proto->origin->file + ":" + std::to_string(proto->origin->line) + " " + key;
+    } else if (ds && ds->provider_port && *ds->provider_port != 0) {
+      d.bind_port = *ds->provider_port;
+      d.port_origin = ds->provider_port_origin->file + ":" +
+                      std::to_string(ds->provider_port_origin->line) + " dubbo.provider.port";
+    } else if (def) {
+      d.bind_port = *def;
+      d.port_origin = "the default port of protocol " + d.protocol;
+    } else if (d.config_error.empty()) {
+      d.config_error = sc.key_path + ": protocol \"" + d.protocol +
+                       "\" has no default port: set port: for this service";
+    }
+    if (d.bind_port == -1 && !def && d.config_error.empty()) {
+      d.config_error = sc.key_path + ": port -1 needs a protocol with a default port";
+    }
+
+    // Registry port.
+    if (auto e = EnvValue(env, d.protocol, "DUBBO_PORT_TO_REGISTRY")) {
+      int p = 0;
+      if (!dubbo::ParseDubboPort(e->second, &p) || p <= 0) {
+        bad_env(*e);
+      } else {
+        d.registry_port = p;
+      }
+    }
+
+    // Host.
+    std::string configured_host = config.host == "auto" ? "" : config.host;
+    if (configured_host.empty() && proto && !proto->host.empty()) configured_host = proto->host;
+    if (configured_host.empty() && ds && !ds->provider_host.empty())
+      configured_host = ds->provider_host;
+    auto reg = EnvValue(env, d.protocol, "DUBBO_IP_TO_REGISTRY");
+    auto bind = EnvValue(env, d.protocol, "DUBBO_IP_TO_BIND");
+    d.anyhost = !bind && configured_host.empty();
+    if (reg) {
+      d.host = reg->second;
+      d.host_origin = "environment " + reg->first;
+    } else if (bind) {
+      d.host = bind->second;
+      d.host_origin = "environment " + bind->first;
+    } else if (!configured_host.empty()) {
+      d.host = configured_host;
+      d.host_origin = "configured host";
+    } else if (pod_ip && !pod_ip->empty()) {
+      d.host = *pod_ip;
+      d.host_origin = "environment POD_IP";
+    } else {
+      for (const auto& a : addresses()) {
+        if (!IsLoopback(a)) {
+          d.host = a;
+          break;
+        }
+      }
+      d.host_origin = "first non-loopback address";
+      if (d.host.empty() && d.config_error.empty()) {
+        d.config_error =
+            "no registry host: no DUBBO_IP_TO_REGISTRY, host, POD_IP or "
+            "non-loopback address; set host: in " +
+            config.file;
+      }
+    }
+    if ((reg || bind) && IsLoopback(d.host) && d.host.rfind("127.", 0) != 0 &&
+        d.config_error.empty()) {
+      d.config_error = d.host_origin + "=\"" + d.host + "\" is not a usable registry address";
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace zkop::agent

@@ -1,0 +1,70 @@
+#include "zkop/agent/desired.h"
+
+#include <gtest/gtest.h>
+
+#include "zkop/dubbo/url_encode.h"
+
+namespace zkop::agent {
+namespace {
+
+struct Fixture {
+  AgentConfig config;
+  std::vector<Declared> declared;
+  Diagnosis diagnosis;
+  Fixture() {
+    Declared d;
+    d.interface_name = "org.apache.dubbo.demo.DemoService";
+    d.application = "demo-provider";
+    d.methods = {"sayHello"};
+    d.host = "10.0.0.7";
+    d.bind_port = 20880;
+    declared.push_back(d);
+    Decision dec;
+    dec.state = ServiceState::kRegister;
+    dec.bind_port = dec.registry_port = 20880;
+    dec.pid = 321;
+    diagnosis.decisions.push_back(dec);
+  }
+};
+
+TEST(Desired, InterfaceNodeNameIsTheEncodedUrlAndStable) {
+  Fixture f;
+  Stamps stamps;
+  auto a = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
+  ASSERT_EQ(a.nodes.size(), 1u);
+  const std::string& path = a.nodes.begin()->first;
+  EXPECT_EQ(path,
+            "/dubbo/org.apache.dubbo.demo.DemoService/providers/" + dubbo::UrlEncode(a.urls[0]));
+  EXPECT_NE(a.urls[0].find("pid=321&"), std::string::npos);
+  EXPECT_NE(a.urls[0].find("timestamp=1000"), std::string::npos);
+  EXPECT_EQ(a.nodes.begin()->second, "10.0.0.7");
+  // Later rounds keep the timestamp while the service stays registrable...
+  auto b = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 5000, 1);
+  EXPECT_EQ(b.nodes, a.nodes);
+  // ...and a provider that comes back gets a new one.
+  f.diagnosis.decisions[0].state = ServiceState::kNotListening;
+  auto c = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 6000, 1);
+  EXPECT_TRUE(c.nodes.empty());
+  EXPECT_EQ(c.paths[0].size(), 1u);  // still reported for check
+  f.diagnosis.decisions[0].state = ServiceState::kRegister;
+  auto d = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 7000, 1);
+  EXPECT_NE(d.urls[0].find("timestamp=7000"), std::string::npos);
+}
+
+TEST(Desired, InstanceAndAllModes) {
+  Fixture f;
+  f.config.register_mode = RegisterMode::kAll;
+  Stamps stamps;
+  auto a = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
+  ASSERT_EQ(a.nodes.size(), 2u);
+  ASSERT_TRUE(a.nodes.count("/services/demo-provider/10.0.0.7:20880"));
+  EXPECT_NE(
+      a.nodes.at("/services/demo-provider/10.0.0.7:20880").find("\"serviceType\":\"DYNAMIC\""),
+      std::string::npos);
+  f.config.register_mode = RegisterMode::kInstance;
+  auto b = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
+  EXPECT_EQ(b.nodes.size(), 1u);
+}
+
+}  // namespace
+}  // namespace zkop::agent
