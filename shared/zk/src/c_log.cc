@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace zkop::zk::internal {
 namespace {
@@ -16,6 +17,8 @@ const log::Logger& Logger() {
   static const log::Logger logger("zk.c");
   return logger;
 }
+
+constexpr std::chrono::milliseconds kRefusedConnectPause(50);
 
 // At most kBurst lines per kWindow; the number dropped is reported when the window ends.
 constexpr int kBurst = 20;
@@ -46,6 +49,12 @@ bool Admit() {
 
 // A C client line: "<date> <time>,<ms>:<pid>(0x<tid>):ZOO_ERROR@<func>@<line>: <text>\n".
 void Route(std::string_view line) {
+  // The C client retries refused connections without pause (~3000 attempts per second, a
+  // whole core, when no server listens). It logs each refusal on the handle's I/O thread,
+  // which has no connection at that point, so pausing here paces the retries.
+  if (line.find("errno=111(") != std::string_view::npos) {  // ECONNREFUSED
+    std::this_thread::sleep_for(kRefusedConnectPause);
+  }
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.empty()) return;
   log::Level level = log::Level::kDebug;

@@ -1,4 +1,5 @@
-// Routing of the C client's own log lines into zkop::log (component "zk.c").
+// Routing of the C client's own log lines into zkop::log (component "zk.c"), and pacing of
+// its reconnect loop when every server refuses connections.
 // Internal to shared/zk.
 #pragma once
 
