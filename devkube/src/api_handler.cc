@@ -318,7 +318,10 @@ void ApiHandler::HandleResource(Exchange& ex, const Route& route) {
     if (ref.name.empty())
       return respond(store_.DeleteCollection(ref, ListOptionsFrom(req), o), 200);
     Result<Json> r = store_.Delete(ref, o);
-    bool pending = r.ok() && !GetString(r.value, {"metadata", "deletionTimestamp"}).empty();
+    // 202 while the object stays (finalizers, graceful pod deletion), 200 once it is gone.
+    bool pending = r.ok() && store_.Get(ref).ok() &&
+                   GetString(store_.Get(ref).value, {"metadata", "uid"}) ==
+                       GetString(r.value, {"metadata", "uid"});
     return respond(r, pending ? 202 : 200);
   }
   ApiStatus s = ApiStatus::Error(405, "MethodNotAllowed",

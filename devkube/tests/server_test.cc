@@ -1,0 +1,91 @@
+// ApiServer as a process component: bind conflicts, kubeconfig, state file, and the
+// zkop-devkube program's start/stop contract.
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "devkube_test_env.h"
+#include "zkop/testing/subprocess.h"
+#include "zkop/testing/temp_dir.h"
+
+namespace zkop::devkube::testing {
+namespace {
+
+using ServerTest = DevkubeTest;
+
+TEST_F(ServerTest, BindConflictIsNamed) {
+  ApiServerOptions o;
+  o.listen = host_ + ":" + std::to_string(server_->port());
+  try {
+    ApiServer second(o);
+    FAIL() << "a second server bound " << o.listen;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(o.listen + " is already in use"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(ServerTest, StateFileSurvivesRestart) {
+  zkop::testing::TempDir dir("devkube-state");
+  ApiServerOptions o;
+  o.state_file = dir.Path("state.json");
+  Start(o);
+  InstallZkCrd();
+  Reply cr = client().Post("/apis/zkop.io/v1alpha1/namespaces/default/zookeeperclusters",
+                           Yaml("metadata: {name: demo}\nspec: {replicas: 5}"));
+  ASSERT_EQ(cr.status, 201);
+  Start(o);  // destroys the first server (final save), then loads the file
+  Reply again = client().Get("/apis/zkop.io/v1alpha1/namespaces/default/zookeeperclusters/demo");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["spec"]["replicas"].as_integer(), 5);
+  EXPECT_EQ(GetString(again.json, {"metadata", "uid"}), GetString(cr.json, {"metadata", "uid"}));
+  Reply next = client().Post("/api/v1/namespaces/default/configmaps", Yaml("metadata: {name: n}"));
+  EXPECT_GT(Rv(next.json), Rv(cr.json));
+  // A corrupt state file is a named setup error.
+  dir.Write("bad.json", "{not json");
+  ApiServerOptions bad;
+  bad.state_file = dir.Path("bad.json");
+  bad.listen = host_ + ":0";
+  EXPECT_THROW(
+      {
+        try {
+          ApiServer s(bad);
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("bad.json is not JSON"), std::string::npos);
+          throw;
+        }
+      },
+      std::runtime_error);
+}
+
+// The program prints its URL first, writes a kubeconfig, serves, and exits 0 on SIGTERM.
+TEST_F(ServerTest, ProgramServesAndStopsOnSigterm) {
+  zkop::testing::TempDir dir("devkube-prog");
+  std::string out = dir.Path("out.txt");
+  zkop::testing::Subprocess p(
+      {ZKOP_DEVKUBE_BIN, "--listen", host_ + ":0", "--kubeconfig-out", dir.Path("kubeconfig")},
+      out);
+  std::string first;
+  for (int i = 0; i < 100 && first.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::ifstream in(out);  // stdout and stderr (log lines) share the file
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("zkop-devkube: serving", 0) == 0) first = line;
+  }
+  ASSERT_EQ(first.rfind("zkop-devkube: serving http://" + host_ + ":", 0), 0u) << first;
+  uint16_t port = static_cast<uint16_t>(std::stoi(first.substr(first.rfind(':') + 1)));
+  Client c(host_, port);
+  EXPECT_EQ(c.Get("/api/v1/namespaces/default").status, 200);
+  std::string kubeconfig = zkop::testing::ReadFile(dir.Path("kubeconfig"));
+  EXPECT_NE(kubeconfig.find("server: http://" + host_ + ":" + std::to_string(port)),
+            std::string::npos);
+  EXPECT_NE(kubeconfig.find("namespace: default"), std::string::npos);
+  p.Signal(SIGTERM);
+  auto status = p.Wait(std::chrono::seconds(5));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0);
+}
+
+}  // namespace
+}  // namespace zkop::devkube::testing
