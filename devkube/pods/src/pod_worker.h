@@ -1,0 +1,103 @@
+// One Pod's lifecycle on its own thread: address, volumes, containers, probes, status,
+// graceful termination. Internal to the runtime.
+#pragma once
+
+#include <cpprest/json.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "zkop/devkube/pods/backoff.h"
+#include "zkop/devkube/pods/cluster.h"
+#include "zkop/devkube/pods/container.h"
+#include "zkop/devkube/pods/hosts_file.h"
+#include "zkop/devkube/pods/probe.h"
+#include "zkop/devkube/pods/runtime.h"
+
+namespace zkop::devkube::pods {
+
+// What a worker needs from the runtime. Thread-safe.
+class PodHost {
+ public:
+  virtual ~PodHost() = default;
+  virtual const RuntimeOptions& options() const = 0;
+  virtual Cluster& cluster() = 0;
+  virtual ProcessLauncher& launcher() = 0;
+  virtual Prober& prober() = 0;
+  // A ConfigMap / Secret / PVC of the worker's namespace from the runtime's cache.
+  virtual std::optional<web::json::value> Lookup(ObjectKind kind, const std::string& ns,
+                                                 const std::string& name) = 0;
+  virtual std::optional<std::string> AcquireAddress(const std::string& key) = 0;
+  // Publishes (or replaces) the Pod's DNS identity; its hosts file is (re)written at once.
+  virtual void SetEndpoint(const std::string& uid, const PodEndpoint& endpoint,
+                           const std::string& hosts_file) = 0;
+  // Forgets the Pod's identity and releases its address.
+  virtual void RemoveEndpoint(const std::string& uid) = 0;
+  // The directory backing the claim (created on first use).
+  virtual std::string ClaimDir(const web::json::value& claim) = 0;
+  // The worker's thread is about to end.
+  virtual void WorkerDone(const std::string& uid) = 0;
+};
+
+class PodWorker {
+ public:
+  PodWorker(PodHost& host, web::json::value pod);
+  ~PodWorker();  // joins (Stop first)
+  void Start();
+  void Update(web::json::value pod);  // a newer version of the object
+  void Gone();                        // removed from the API
+  void Wake();                        // something it depends on changed
+  void Stop();                        // the runtime is stopping: kill processes, touch no API
+  void Join();
+
+  std::string pod_dir() const { return pod_dir_; }
+  std::string LogPath(const std::string& container) const;
+
+ private:
+  struct Container;
+
+  void Run();
+  void Prepare();
+  bool SyncVolumes(std::string* error);
+  void SyncContainer(Container& c, bool volumes_ok, const std::string& volume_error);
+  void StartContainer(Container& c);
+  void ReapContainer(Container& c);
+  void ProbeContainer(Container& c);
+  void Terminate(bool gone);
+  bool KillAll(std::chrono::steady_clock::time_point deadline);
+  ContainerContext ContextFor(const Container& c) const;
+  web::json::value BuildStatus();
+  void PublishStatus();
+  void SetWaiting(Container& c, std::string reason, std::string message);
+  std::string Field(std::initializer_list<const char*> path) const;
+
+  PodHost& host_;
+  const std::string uid_, ns_, name_;
+  std::string pod_dir_;
+  std::string hosts_file_;
+  std::string ip_;
+  bool ready_ = false;
+  bool endpoint_set_ = false;
+  std::string start_time_;
+  std::map<std::string, std::pair<std::string, std::string>> conditions_;  // type -> status, time
+  std::map<std::string, std::string> projected_versions_;  // volume -> source resourceVersion
+  std::vector<Mount> volume_dirs_;  // volume name (container_path field) -> host dir
+  std::vector<std::unique_ptr<Container>> containers_;
+  std::string last_status_;
+
+  mutable std::mutex mu_;  // guards pod_, gone_, stop_, wake_, log paths
+  std::condition_variable cv_;
+  web::json::value pod_;
+  bool gone_ = false;
+  bool stop_ = false;
+  bool wake_ = false;
+  std::map<std::string, std::string> log_paths_;
+  std::thread thread_;
+};
+
+}  // namespace zkop::devkube::pods
