@@ -2,7 +2,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "discovery.h"
 #include "json_util.h"
@@ -161,9 +163,62 @@ struct WatchQueue {
 
 }  // namespace
 
+void ApiHandler::InjectFault(Fault fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.push_back(std::move(fault));
+}
+
+void ApiHandler::ClearFaults() {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.clear();
+}
+
+std::vector<std::string> ApiHandler::RequestLog() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {log_.begin(), log_.end()};
+}
+
+bool ApiHandler::PlayFault(Exchange& ex) {
+  const HttpRequest& req = ex.request();
+  std::optional<Fault> hit;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string line = req.method + " " + req.path;
+    std::string sep = "?";
+    for (const auto& [k, v] : req.query) {
+      line += sep + k + "=" + v;
+      sep = "&";
+    }
+    log_.push_back(std::move(line));
+    if (log_.size() > 1000) log_.pop_front();
+    for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+      if ((!it->method.empty() && it->method != req.method) ||
+          req.path.rfind(it->path_prefix, 0) != 0)
+        continue;
+      hit = *it;
+      if (--it->times <= 0) faults_.erase(it);
+      break;
+    }
+  }
+  if (!hit) return false;
+  if (hit->delay.count() > 0) std::this_thread::sleep_for(hit->delay);
+  if (hit->status == 0) return false;
+  static const std::map<int, std::string> kReasons = {
+      {401, "Unauthorized"},    {403, "Forbidden"},     {409, "Conflict"},
+      {429, "TooManyRequests"}, {500, "InternalError"}, {503, "ServiceUnavailable"},
+      {504, "Timeout"}};
+  auto reason = kReasons.find(hit->status);
+  ApiStatus s = ApiStatus::Error(hit->status, reason == kReasons.end() ? "" : reason->second,
+                                 "injected fault: " + std::to_string(hit->status));
+  s.retry_after_seconds = hit->retry_after_seconds;
+  ex.Respond(StatusResponse(s));
+  return true;
+}
+
 void ApiHandler::Handle(Exchange& ex) {
   const HttpRequest& req = ex.request();
   kLog.Debug("request", {{"method", req.method}, {"path", req.path}});
+  if (PlayFault(ex)) return;
   std::vector<std::string> seg = Split(req.path);
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (get) {

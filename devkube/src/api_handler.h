@@ -6,9 +6,13 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "http_server.h"
+#include "zkop/devkube/api_server.h"
 #include "zkop/devkube/store.h"
 
 namespace zkop::devkube {
@@ -21,7 +25,13 @@ class ApiHandler {
 
   void Handle(Exchange& ex);
 
+  void InjectFault(Fault fault);
+  void ClearFaults();
+  std::vector<std::string> RequestLog() const;
+
  private:
+  // Records the request and plays back a matching fault; true when it answered.
+  bool PlayFault(Exchange& ex);
   struct Route;
   void HandleResource(Exchange& ex, const Route& route);
   void HandleWatch(Exchange& ex, const Route& route);
@@ -29,6 +39,9 @@ class ApiHandler {
   Store& store_;
   std::chrono::milliseconds bookmark_interval_;
   std::string server_address_;
+  mutable std::mutex mu_;  // guards faults_ and log_
+  std::vector<Fault> faults_;
+  std::deque<std::string> log_;
 };
 
 }  // namespace zkop::devkube

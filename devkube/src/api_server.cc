@@ -73,6 +73,8 @@ class ApiServer::Impl {
   std::string url() const { return "http://" + address_; }
   uint16_t port() const { return http_->port(); }
   Store& store() { return store_; }
+  ApiHandler& handler() { return handler_; }
+  const ApiHandler& handler() const { return handler_; }
 
  private:
   void LoadState() {
@@ -133,6 +135,9 @@ ApiServer::~ApiServer() = default;
 std::string ApiServer::url() const { return impl_->url(); }
 uint16_t ApiServer::port() const { return impl_->port(); }
 Store& ApiServer::store() { return impl_->store(); }
+void ApiServer::InjectFault(Fault fault) { impl_->handler().InjectFault(std::move(fault)); }
+void ApiServer::ClearFaults() { impl_->handler().ClearFaults(); }
+std::vector<std::string> ApiServer::RequestLog() const { return impl_->handler().RequestLog(); }
 
 void ApiServer::WriteKubeconfig(const std::string& path, const std::string& ns) const {
   std::string text =

@@ -89,3 +89,39 @@ TEST_F(ServerTest, ProgramServesAndStopsOnSigterm) {
 
 }  // namespace
 }  // namespace zkop::devkube::testing
+
+namespace zkop::devkube::testing {
+namespace {
+
+// Injected faults answer matching requests with a Status (429 with Retry-After here) for the
+// given number of times, then the real answer resumes; every request is in the log.
+TEST_F(ServerTest, InjectedFaultsAndRequestLog) {
+  Fault f;
+  f.method = "GET";
+  f.path_prefix = "/api/v1/namespaces/default/configmaps";
+  f.status = 429;
+  f.retry_after_seconds = 2;
+  f.times = 2;
+  server_->InjectFault(f);
+  const std::string cm = "/api/v1/namespaces/default/configmaps";
+  Reply a = client().Get(cm);
+  EXPECT_EQ(a.status, 429);
+  EXPECT_EQ(GetString(a.json, {"reason"}), "TooManyRequests");
+  EXPECT_EQ(a.json["details"]["retryAfterSeconds"].as_integer(), 2);
+  EXPECT_EQ(client().Get(cm + "?limit=1").status, 429);
+  EXPECT_EQ(client().Get(cm).status, 200);
+  EXPECT_EQ(client().Get("/api/v1/namespaces").status, 200);
+  Fault slow;
+  slow.status = 0;
+  slow.delay = std::chrono::milliseconds(300);
+  server_->InjectFault(slow);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client().Get(cm).status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  auto log = server_->RequestLog();
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[1], "GET " + cm + "?limit=1");
+}
+
+}  // namespace
+}  // namespace zkop::devkube::testing

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "zkop/devkube/store.h"
 
@@ -25,6 +26,16 @@ struct ApiServerOptions {
   size_t watch_history = 5000;         // events kept for watch resume (older: 410 Gone)
   // How often a watch with allowWatchBookmarks=true gets a BOOKMARK event.
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(10)};
+};
+
+// A failure the server plays back to matching requests, for clients' retry and timeout tests.
+struct Fault {
+  std::string method;           // "GET", "PATCH", ...; empty matches any
+  std::string path_prefix;      // e.g. "/api/v1/namespaces/default/configmaps"; empty matches any
+  int status = 500;             // answered with a metav1.Status of this code (0: only the delay)
+  int retry_after_seconds = 0;  // > 0: Retry-After header and details.retryAfterSeconds
+  std::chrono::milliseconds delay{0};  // waited before answering (fault or real response)
+  int times = 1;                       // matching requests affected; then the fault is gone
 };
 
 class ApiServer {
@@ -42,6 +53,12 @@ class ApiServer {
   void WriteKubeconfig(const std::string& path, const std::string& ns = "default") const;
 
   Store& store();
+
+  // Fault injection (thread-safe): faults are matched in the order added.
+  void InjectFault(Fault fault);
+  void ClearFaults();
+  // The last 1000 requests as "METHOD /path?query", oldest first (thread-safe).
+  std::vector<std::string> RequestLog() const;
 
  private:
   class Impl;
