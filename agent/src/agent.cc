@@ -121,7 +121,9 @@ void Agent::Run() {
   Log().Info("stopping: removing registrations, then closing the ZooKeeper sessions");
   auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
   bool removed = syncer_.RemoveAll(deadline);
-  if (!removed) {
+  if (removed) {
+    Log().Info("registrations removed; sessions closed");
+  } else {
     Log().Warn(
         "not every registration could be removed before shutdownTimeout; the rest go "
         "when the session ends");

@@ -64,6 +64,14 @@ std::string Who(const ProcessInfo& p) {
   return "pid " + std::to_string(p.pid) + " (" + cmd + ")";
 }
 
+// "application orders (/app/dubbo.properties:3 dubbo.protocol.port)"
+std::string Side(const Declared& d) {
+  if (!d.source.empty() && d.port_origin.rfind(d.source, 0) == 0) {
+    return "application " + d.application + " (" + d.port_origin + ")";
+  }
+  return d.OwnerName() + " [" + d.port_origin + "]";
+}
+
 constexpr std::string_view kFix =
     "change dubbo.protocol.port of one provider, or set it to -1 so Dubbo picks a free port";
 
@@ -205,14 +213,13 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
     std::string message;
     if (owners.size() > 1) {
       std::string sides;
-      for (const auto& [key, i] : owners) {
-        const Declared& d = declared[i];
-        sides += (sides.empty() ? "" : " and ") + d.OwnerName() + " [" + d.port_origin + "]";
-      }
+      for (const auto& [key, i] : owners)
+        sides += (sides.empty() ? "" : " and ") + Side(declared[i]);
       message = "port " + std::to_string(port) + " is claimed by " + sides + "; ";
       if (!winner.empty()) {
-        message += "only " + declared[owners[winner]].OwnerName() + " could bind it (" +
-                   Who(hs.front()) + " listens); the others are not registered; ";
+        message += "only application " + declared[owners[winner]].application +
+                   " could bind it: " + Who(hs.front()) +
+                   " listens, the others are not registered; ";
       } else if (!listening) {
         message += "nothing listens there yet and at most one can bind it; ";
       } else {
@@ -223,8 +230,8 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
       message += "fix: " + std::string(kFix);
     } else if (listening && winner.empty()) {
       const Declared& d = declared[owners.begin()->second];
-      message = "port " + std::to_string(port) + " of " + d.OwnerName() + " [" + d.port_origin +
-                "] is held by " + Who(hs.front()) + ", which is not " +
+      message = "port " + std::to_string(port) + " of " + Side(d) + " is held by " +
+                Who(hs.front()) + ", which is not " +
                 (d.application.empty() ? "that provider" : d.application) +
                 "; fix: " + std::string(kFix) +
                 " (or, if that process is the provider, set process: to part of its command line)";

@@ -106,19 +106,19 @@ void Syncer::CheckSessions() {
   for (auto& sh : shards_) {
     if (!sh->session) continue;
     int64_t id = sh->session->session_id();
-    bool connected = sh->session->connected();
     if (id != 0 && sh->session_id != 0 && id != sh->session_id) {
       // A new session: the old one expired and took its ephemeral nodes with it.
       sh->owned.clear();
       std::lock_guard<std::mutex> l(stats_mu_);
       ++stats_.expirations;
-    } else if (connected && !sh->was_connected && sh->ever_connected) {
-      std::lock_guard<std::mutex> l(stats_mu_);
-      ++stats_.reconnects;
     }
+    uint64_t reconnects = sh->session->reconnects();
+    if (reconnects > sh->reconnects_seen) {
+      std::lock_guard<std::mutex> l(stats_mu_);
+      stats_.reconnects += reconnects - sh->reconnects_seen;
+    }
+    sh->reconnects_seen = reconnects;
     if (id != 0) sh->session_id = id;
-    sh->was_connected = connected;
-    sh->ever_connected = sh->ever_connected || connected;
   }
 }
 
@@ -357,8 +357,7 @@ bool Syncer::Sync(const std::map<std::string, std::string>& desired) {
       sh.session.reset();
       sh.session_id = 0;
       sh.owned.clear();
-      sh.was_connected = false;
-      sh.ever_connected = false;
+      sh.reconnects_seen = 0;
     }
   }
   if (shards_.empty()) ShardFor("");  // keep one session even with nothing to register

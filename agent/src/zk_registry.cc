@@ -45,7 +45,18 @@ class ZkSession : public RegistrySession {
  public:
   ZkSession(const ZkRegistryOptions& options, int index, std::function<void()> wake)
       : client_(MakeOptions(options, index)) {
-    client_.AddStateListener([wake](zk::State) { wake(); });
+    client_.AddStateListener([this, wake](zk::State s) {
+      // Connected again with the session we had before the loss: a reconnect.
+      int64_t id = client_.session_id();
+      if (s == zk::State::kConnected) {
+        bool same = id == last_connected_id_.exchange(id);
+        bool was_lost = lost_.exchange(false);
+        if (same && was_lost) ++reconnects_;
+      } else if (s == zk::State::kConnecting) {
+        lost_ = true;
+      }
+      wake();
+    });
     client_.AddSessionListener([wake](int64_t) { wake(); });
     client_.Start();
   }
@@ -57,6 +68,7 @@ class ZkSession : public RegistrySession {
                : 0;
   }
   bool connected() const override { return client_.state() == zk::State::kConnected; }
+  uint64_t reconnects() const override { return reconnects_; }
 
   void EnsurePersistent(std::vector<std::string> paths,
                         std::function<void(RegStatus)> done) override {
@@ -143,6 +155,9 @@ class ZkSession : public RegistrySession {
   }
 
   mutable zk::Client client_;
+  std::atomic<int64_t> last_connected_id_{0};
+  std::atomic<bool> lost_{false};
+  std::atomic<uint64_t> reconnects_{0};
 };
 
 }  // namespace

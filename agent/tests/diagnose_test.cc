@@ -47,11 +47,12 @@ TEST(Diagnose, SeedCaseTwoPropertiesOnePortOneListener) {
   EXPECT_EQ(r.decisions[2].pid, 300);
   ASSERT_EQ(r.conflicts.size(), 1u);
   const std::string& m = r.conflicts[0];
-  EXPECT_NE(
-      m.find("port 20880 is claimed by application billing (/srv/billing/conf/dubbo.properties)"),
-      std::string::npos)
+  EXPECT_NE(m.find("port 20880 is claimed by application billing "
+                   "(/srv/billing/conf/dubbo.properties:1 dubbo.protocol.port)"),
+            std::string::npos)
       << m;
-  EXPECT_NE(m.find("application orders (/srv/orders/conf/dubbo.properties)"), std::string::npos)
+  EXPECT_NE(m.find("application orders (/srv/orders/conf/dubbo.properties:1 dubbo.protocol.port)"),
+            std::string::npos)
       << m;
   EXPECT_NE(m.find("only application billing"), std::string::npos) << m;
   EXPECT_NE(m.find("pid 300"), std::string::npos) << m;

@@ -24,6 +24,10 @@ struct FakeRegistry::Handle : RegistrySession {
     std::lock_guard<std::mutex> l(reg->mu_);
     return !closed && reg->connected_;
   }
+  uint64_t reconnects() const override {
+    std::lock_guard<std::mutex> l(reg->mu_);
+    return reg->reconnects_;
+  }
   void EnsurePersistent(std::vector<std::string> paths,
                         std::function<void(RegStatus)> done) override {
     done(reg->Apply(this, [&](int64_t) {
@@ -148,6 +152,7 @@ void FakeRegistry::Expire(int64_t id) {
 
 void FakeRegistry::SetConnected(bool connected) {
   std::lock_guard<std::mutex> l(mu_);
+  if (connected && !connected_) ++reconnects_;
   connected_ = connected;
 }
 

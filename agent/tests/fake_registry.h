@@ -63,6 +63,7 @@ class FakeRegistry : public RegistryStore {
   RegError fail_error_ = RegError::kOk;
   bool fail_apply_ = false;
   bool connected_ = true;
+  uint64_t reconnects_ = 0;  // every handle shares the one connection state
 };
 
 }  // namespace zkop::agent::testing

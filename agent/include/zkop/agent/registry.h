@@ -44,6 +44,9 @@ class RegistrySession {
   virtual ~RegistrySession() = default;
   virtual int64_t session_id() const = 0;  // 0 while there is none
   virtual bool connected() const = 0;
+  // Times the connection was regained within the same session (lost connection, then the
+  // client moved to another server or the server came back). Monotonic.
+  virtual uint64_t reconnects() const = 0;
 
   // Creates each path (and its missing ancestors) as a persistent node with empty data;
   // an existing node is success. `done` gets the first failure, if any.

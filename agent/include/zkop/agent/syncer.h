@@ -76,8 +76,7 @@ class Syncer {
   struct Shard {
     std::unique_ptr<RegistrySession> session;
     int64_t session_id = 0;
-    bool was_connected = false;
-    bool ever_connected = false;  // a first connection is not a reconnect
+    uint64_t reconnects_seen = 0;
     int64_t bytes = 0;
     std::set<std::string> assigned;
     std::set<std::string> owned;
