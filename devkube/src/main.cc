@@ -1,10 +1,16 @@
 // zkop-devkube: the local Kubernetes API emulator as a program (make demo, hand testing).
+#include <stdlib.h>
+
 #include <csignal>
 #include <iostream>
+#include <memory>
 
 #include <boost/program_options.hpp>
 
+#include "zkop/config/duration.h"
 #include "zkop/devkube/api_server.h"
+#include "zkop/devkube/pods/runtime.h"
+#include "zkop/devkube/pods/volumes.h"
 #include "zkop/log/log.h"
 #include "zkop/version.h"
 
@@ -12,6 +18,7 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   std::string listen, kubeconfig, state_file, level_name, ns;
+  std::string pod_state_dir, pod_range, pod_images, pod_backoff;
   size_t history = 0;
   po::options_description opts(
       "zkop-devkube: a local Kubernetes API emulator for zkop's tests and demo.\n"
@@ -26,7 +33,17 @@ int main(int argc, char** argv) {
       "load objects from this JSON file at start and save them on change and at exit")(
       "watch-history", po::value(&history)->default_value(5000),
       "events kept for watch resume; older resourceVersions answer 410 Gone")(
-      "log-level", po::value(&level_name)->default_value("info"), "debug|info|warn|error");
+      "log-level", po::value(&level_name)->default_value("info"), "debug|info|warn|error")(
+      "no-pods", "serve the API only: do not run Pods as local processes")(
+      "pod-state-dir", po::value(&pod_state_dir),
+      "where the pod runtime keeps Pod dirs, logs and claim data (default: <state-file>.pods, "
+      "or a temporary dir removed at exit)")(
+      "pod-address-range", po::value(&pod_range)->default_value("127.42.0.0/16"),
+      "CIDR inside 127.0.0.0/8 that Pod addresses come from")(
+      "pod-images", po::value(&pod_images),
+      "YAML image table mapping images to local programs (default: the built-in table, see "
+      "docs/pod-runtime.md)")("pod-backoff", po::value(&pod_backoff)->default_value("10s"),
+                              "first crash-loop back-off delay (doubles up to 5m)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -64,11 +81,40 @@ int main(int argc, char** argv) {
     options.watch_history = history;
     zkop::devkube::ApiServer server(options);
     if (!kubeconfig.empty()) server.WriteKubeconfig(kubeconfig, ns);
+    // The local pod runtime (docs/pod-runtime.md) runs the stored Pods as processes.
+    std::unique_ptr<zkop::devkube::pods::Cluster> cluster;
+    std::unique_ptr<zkop::devkube::pods::PodRuntime> runtime;
+    std::string temp_pod_dir;
+    if (!vm.count("no-pods")) {
+      zkop::devkube::pods::RuntimeOptions pods;
+      pods.address_range = pod_range;
+      std::string error;
+      auto backoff = zkop::config::ParseDuration(pod_backoff, &error);
+      if (!backoff) throw std::runtime_error("--pod-backoff \"" + pod_backoff + "\": " + error);
+      pods.backoff_base = *backoff;
+      if (!pod_images.empty()) pods.images = zkop::devkube::pods::ImageTable::LoadFile(pod_images);
+      pods.state_dir = pod_state_dir;
+      if (pods.state_dir.empty() && !state_file.empty()) pods.state_dir = state_file + ".pods";
+      if (pods.state_dir.empty()) {
+        char tmpl[] = "/tmp/zkop-devkube-pods-XXXXXX";
+        if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a pod state directory in /tmp");
+        pods.state_dir = temp_pod_dir = tmpl;
+      }
+      cluster = zkop::devkube::pods::MakeStoreCluster(server.store());
+      runtime = std::make_unique<zkop::devkube::pods::PodRuntime>(*cluster, pods);
+      std::cout << "zkop-devkube: running Pods as local processes (state in " << pods.state_dir
+                << ", addresses from " << pod_range << ")" << std::endl;
+    }
     std::cout << "zkop-devkube: serving " << server.url() << std::endl;
     int sig = 0;
     sigwait(&stop, &sig);
     std::cout << "zkop-devkube: stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
               << std::endl;
+    runtime.reset();  // stops every Pod process before the API goes
+    std::string cleanup_error;
+    if (!temp_pod_dir.empty() && !zkop::devkube::pods::RemoveTree(temp_pod_dir, &cleanup_error)) {
+      std::cerr << "zkop-devkube: " << cleanup_error << "\n";
+    }
   } catch (const std::exception& e) {
     std::cerr << "zkop-devkube: " << e.what() << "\n";
     return 1;

@@ -192,33 +192,12 @@ void PodWorker::Run() {
         }
       }
     }
+    // The Pod's names resolve before its first process starts.
+    if (!ip_.empty()) PublishEndpoint();
     std::string volume_error;
     const bool volumes_ok = !ip_.empty() && SyncVolumes(&volume_error);
     for (auto& c : containers_) SyncContainer(*c, volumes_ok, volume_error);
-    bool ready = !containers_.empty();
-    for (auto& c : containers_) ready = ready && c->ready;
-    if (!ip_.empty() && (ready != ready_ || !endpoint_set_)) {
-      ready_ = ready;
-      endpoint_set_ = true;
-      PodEndpoint ep;
-      ep.ns = ns_;
-      ep.name = name_;
-      std::string hostname = Field({"spec", "hostname"});
-      ep.hostname = hostname.empty() ? name_ : hostname;
-      ep.subdomain = Field({"spec", "subdomain"});
-      ep.ip = ip_;
-      ep.ready = ready_;
-      {
-        std::lock_guard lock(mu_);
-        const value labels = Path(pod_, {"metadata", "labels"});
-        if (labels.is_object()) {
-          for (const auto& [k, v] : labels.as_object()) {
-            if (v.is_string()) ep.labels[k] = v.as_string();
-          }
-        }
-      }
-      host_.SetEndpoint(uid_, ep, hosts_file_);
-    }
+    if (!ip_.empty()) PublishEndpoint();
     PublishStatus();
     // Sleep until the next probe or restart is due, a change arrives, or 100ms pass (exits
     // are polled).
@@ -228,6 +207,30 @@ void PodWorker::Run() {
     wake_ = false;
   }
   host_.WorkerDone(uid_);
+}
+
+void PodWorker::PublishEndpoint() {
+  PodEndpoint ep;
+  ep.ns = ns_;
+  ep.name = name_;
+  const std::string hostname = Field({"spec", "hostname"});
+  ep.hostname = hostname.empty() ? name_ : hostname;
+  ep.subdomain = Field({"spec", "subdomain"});
+  ep.ip = ip_;
+  ep.ready = !containers_.empty();
+  for (auto& c : containers_) ep.ready = ep.ready && c->ready;
+  {
+    std::lock_guard lock(mu_);
+    const value labels = Path(pod_, {"metadata", "labels"});
+    if (labels.is_object()) {
+      for (const auto& [k, v] : labels.as_object()) {
+        if (v.is_string()) ep.labels[k] = v.as_string();
+      }
+    }
+  }
+  if (endpoint_ && *endpoint_ == ep) return;
+  endpoint_ = ep;
+  host_.SetEndpoint(uid_, ep, hosts_file_);
 }
 
 bool PodWorker::SyncVolumes(std::string* error) {

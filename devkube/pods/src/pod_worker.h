@@ -63,6 +63,7 @@ class PodWorker {
 
   void Run();
   void Prepare();
+  void PublishEndpoint();
   bool SyncVolumes(std::string* error);
   void SyncContainer(Container& c, bool volumes_ok, const std::string& volume_error);
   void StartContainer(Container& c);
@@ -81,8 +82,7 @@ class PodWorker {
   std::string pod_dir_;
   std::string hosts_file_;
   std::string ip_;
-  bool ready_ = false;
-  bool endpoint_set_ = false;
+  std::optional<PodEndpoint> endpoint_;  // as last published
   std::string start_time_;
   std::map<std::string, std::pair<std::string, std::string>> conditions_;  // type -> status, time
   std::map<std::string, std::string> projected_versions_;  // volume -> source resourceVersion

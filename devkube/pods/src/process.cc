@@ -88,9 +88,13 @@ class SystemLauncher : public ProcessLauncher {
       ::setpgid(0, 0);
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(127);
+      // A fresh signal state: nothing blocked or ignored that the runtime's process had.
       sigset_t none;
       sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2}) {
+        ::signal(sig, SIG_DFL);
+      }
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(out, 2);

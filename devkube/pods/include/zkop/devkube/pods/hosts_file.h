@@ -30,6 +30,7 @@ struct PodEndpoint {
   std::string ip;         // empty: no address yet (no records)
   bool ready = false;
   std::map<std::string, std::string> labels;
+  bool operator==(const PodEndpoint&) const = default;
 };
 
 struct ServiceRecord {
