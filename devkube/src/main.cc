@@ -102,10 +102,12 @@ int main(int argc, char** argv) {
       }
       cluster = zkop::devkube::pods::MakeStoreCluster(server.store());
       runtime = std::make_unique<zkop::devkube::pods::PodRuntime>(*cluster, pods);
-      std::cout << "zkop-devkube: running Pods as local processes (state in " << pods.state_dir
-                << ", addresses from " << pod_range << ")" << std::endl;
     }
     std::cout << "zkop-devkube: serving " << server.url() << std::endl;
+    if (runtime) {
+      std::cout << "zkop-devkube: running Pods as local processes (addresses from " << pod_range
+                << ")" << std::endl;
+    }
     int sig = 0;
     sigwait(&stop, &sig);
     std::cout << "zkop-devkube: stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
