@@ -134,7 +134,7 @@ DeleteOptions DeleteOptionsFrom(const HttpRequest& req, ApiStatus* error) {
   if (const Json* g = Find(body, {"gracePeriodSeconds"}); g && g->is_integer())
     o.grace_period_seconds = g->as_number().to_int64();
   std::string g = Query(req, "gracePeriodSeconds");
-  if (!g.empty() && g.find_first_not_of("0123456789") == std::string::npos)
+  if (!g.empty() && g.size() < 12 && g.find_first_not_of("0123456789") == std::string::npos)
     o.grace_period_seconds = std::stoll(g);
   o.dry_run = Query(req, "dryRun") == "All" ||
               (Find(body, {"dryRun"}) && body.at("dryRun").is_array() && body.at("dryRun").size());

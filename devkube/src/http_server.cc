@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cpprest/json.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -238,7 +240,24 @@ void HttpServer::Serve(Connection* conn) {
     r.content_type = std::string(req[bhttp::field::content_type]);
     r.accept = std::string(req[bhttp::field::accept]);
     ExchangeImpl ex(socket, std::move(r), req.version(), req.keep_alive(), stopping_);
-    handler_(ex);
+    try {
+      handler_(ex);
+    } catch (const std::exception& e) {
+      // A handler bug must not take the whole server down: answer 500 and keep serving.
+      kLog.Error(
+          "request failed",
+          {{"method", ex.request().method}, {"path", ex.request().path}, {"error", e.what()}});
+      if (!ex.responded()) {
+        std::string msg =
+            web::json::value::string(std::string("internal error: ") + e.what()).serialize();
+        ex.Respond({500,
+                    "application/json",
+                    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+                    "\"Failure\",\"message\":" +
+                        msg + ",\"reason\":\"InternalError\",\"code\":500}",
+                    {}});
+      }
+    }
     if (!ex.responded()) ex.Respond({500, "application/json", "{}", {}});
     if (ex.streaming()) ex.EndStream();
     if (!ex.keep_alive()) break;

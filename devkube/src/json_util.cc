@@ -202,7 +202,8 @@ std::optional<Json> EvalJsonPath(const Json& v, const std::string& path) {
       if (!found) return std::nullopt;
       cur = found;
     } else {
-      if (inner.empty() || inner.find_first_not_of("0123456789") != std::string::npos)
+      if (inner.empty() || inner.size() > 9 ||
+          inner.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
       size_t idx = std::stoul(inner);
       if (idx >= cur->size()) return std::nullopt;

@@ -375,13 +375,16 @@ Result<Json> Store::Impl::CreateLocked(const ResourceType& type, const ResourceR
   Json& meta = Child(object, "metadata");
   std::string ns = GetString(meta, {"namespace"});
   if (type.namespaced) {
-    if (ns.empty()) ns = ref.ns;
-    if (ns != ref.ns) {
-      r.status = ApiStatus::BadRequest(
-          "the namespace of the provided object does not match the namespace sent on the "
-          "request");
-      return r;
+    if (!ref.ns.empty()) {
+      if (!ns.empty() && ns != ref.ns) {
+        r.status = ApiStatus::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the "
+            "request");
+        return r;
+      }
+      ns = ref.ns;
     }
+    if (ns.empty()) ns = "default";  // in-process callers may leave both empty
     meta["namespace"] = Json::string(ns);
     if (!NamespaceExistsLocked(ns)) {
       r.status = ApiStatus::Error(404, "NotFound", "namespaces \"" + ns + "\" not found");

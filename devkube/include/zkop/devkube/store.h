@@ -67,7 +67,8 @@ struct Result {
 };
 
 // Names a resource, a collection or a subresource. `ns` is empty for cluster-scoped
-// resources and, in List/Watch, for "all namespaces". `subresource` is "", "status" or
+// resources and, in List/Watch, for "all namespaces"; in Create it may be empty, and then the
+// object's metadata.namespace (or "default") is used. `subresource` is "", "status" or
 // "scale".
 struct ResourceRef {
   std::string group;
