@@ -154,6 +154,10 @@ std::shared_ptr<Client> Client::FromConfig(const ClientConfig& config, ClientOpt
                                   std::move(options));
 }
 
+std::shared_ptr<Client> Client::WithOptions(ClientOptions options) const {
+  return std::make_shared<Client>(transport_, default_namespace_, std::move(options));
+}
+
 const std::string& Client::Ns(const ResourceRef& ref, const std::string& ns) const {
   static const std::string kNone;
   if (!ref.namespaced) return kNone;
@@ -195,9 +199,10 @@ Result<Json> Client::Get(const ResourceRef& ref, const std::string& ns, const st
   return Do({"GET", ResourcePath(ref, Ns(ref, ns), name), "", "", true});
 }
 
-Result<Json> Client::List(const ResourceRef& ref, const std::string& ns,
-                          const ListOptions& options) {
-  return Do({"GET", ResourcePath(ref, Ns(ref, ns)) + ListQuery(options, false), "", "", true});
+Result<Json> Client::List(const ResourceRef& ref, const std::string& ns, const ListOptions& options,
+                          std::stop_token cancel) {
+  return Do({"GET", ResourcePath(ref, Ns(ref, ns)) + ListQuery(options, false), "", "", true},
+            cancel);
 }
 
 namespace {
@@ -244,13 +249,14 @@ Result<Json> CollectPages(const ListOptions& options,
 }  // namespace
 
 Result<Json> Client::ListAll(const ResourceRef& ref, const std::string& ns,
-                             const ListOptions& options) {
-  return CollectPages(options, [&](const ListOptions& o) { return List(ref, ns, o); });
+                             const ListOptions& options, std::stop_token cancel) {
+  return CollectPages(options, [&](const ListOptions& o) { return List(ref, ns, o, cancel); });
 }
 
-Result<Json> Client::ListAllNamespaces(const ResourceRef& ref, const ListOptions& options) {
+Result<Json> Client::ListAllNamespaces(const ResourceRef& ref, const ListOptions& options,
+                                       std::stop_token cancel) {
   return CollectPages(options, [&](const ListOptions& o) {
-    return Do({"GET", ResourcePath(ref, "") + ListQuery(o, false), "", "", true});
+    return Do({"GET", ResourcePath(ref, "") + ListQuery(o, false), "", "", true}, cancel);
   });
 }
 
@@ -359,7 +365,19 @@ Result<Json> Client::UpdateScale(const ResourceRef& ref, const std::string& ns, 
 Result<std::unique_ptr<WatchStream>> Client::Watch(const ResourceRef& ref, const std::string& ns,
                                                    const ListOptions& options,
                                                    std::stop_token cancel) {
-  Call call{"GET", ResourcePath(ref, Ns(ref, ns)) + ListQuery(options, true), "", "", true};
+  return OpenWatch(ResourcePath(ref, Ns(ref, ns)), options, cancel);
+}
+
+Result<std::unique_ptr<WatchStream>> Client::WatchAllNamespaces(const ResourceRef& ref,
+                                                                const ListOptions& options,
+                                                                std::stop_token cancel) {
+  return OpenWatch(ResourcePath(ref, ""), options, cancel);
+}
+
+Result<std::unique_ptr<WatchStream>> Client::OpenWatch(const std::string& path,
+                                                       const ListOptions& options,
+                                                       std::stop_token cancel) {
+  Call call{"GET", path + ListQuery(options, true), "", "", true};
   // cpprestsdk's timeout is an inactivity limit: allow the server's own
   // timeout plus slack before declaring the stream dead.
   auto idle = options.timeout_seconds ? std::chrono::seconds(*options.timeout_seconds + 30)

@@ -4,6 +4,8 @@
 #include <cpprest/http_client.h>
 #include <cpprest/rawptrstream.h>
 
+#include <openssl/err.h>
+
 #include <boost/asio/ssl.hpp>
 #include <mutex>
 
@@ -45,6 +47,15 @@ HttpResponse Failure(std::exception_ptr ep, const std::stop_token& cancel) {
   } catch (const http::http_exception& e) {
     r.failure_message = e.what();
     if (e.error_code() == std::errc::timed_out) r.failure = TransportFailure::kTimeout;
+    // cpprestsdk keeps OpenSSL's packed error code (library << 23 | reason)
+    // but only says "Error in SSL handshake" or "Failed to read HTTP status
+    // line"; name the TLS reason ("certificate verify failed", ...).
+    auto code = static_cast<unsigned long>(e.error_code().value());
+    if (code >= (1ul << 23)) {
+      if (const char* why = ERR_reason_error_string(code)) {
+        r.failure_message += std::string(": TLS: ") + why;
+      }
+    }
   } catch (const std::exception& e) {
     r.failure_message = e.what();
   }

@@ -86,16 +86,21 @@ class Client {
   static std::shared_ptr<Client> FromConfig(const ClientConfig& config, ClientOptions options = {});
 
   const std::string& default_namespace() const { return default_namespace_; }
+  const ClientOptions& options() const { return options_; }
+  // A client on the same transport with other options (its own rate limiter).
+  std::shared_ptr<Client> WithOptions(ClientOptions options) const;
 
   Result<Json> Get(const ResourceRef& ref, const std::string& ns, const std::string& name);
   // One page; its metadata.continue is the token of the next page ("" at the end).
-  Result<Json> List(const ResourceRef& ref, const std::string& ns, const ListOptions& options = {});
+  Result<Json> List(const ResourceRef& ref, const std::string& ns, const ListOptions& options = {},
+                    std::stop_token cancel = {});
   // Every page (pages of options.limit, default 500), as one List whose
   // metadata.resourceVersion is the first page's. A continue token that expired
   // mid-way (410) restarts the listing from the beginning once.
   Result<Json> ListAll(const ResourceRef& ref, const std::string& ns,
-                       const ListOptions& options = {});
-  Result<Json> ListAllNamespaces(const ResourceRef& ref, const ListOptions& options = {});
+                       const ListOptions& options = {}, std::stop_token cancel = {});
+  Result<Json> ListAllNamespaces(const ResourceRef& ref, const ListOptions& options = {},
+                                 std::stop_token cancel = {});
 
   // `object` gets apiVersion/kind filled from `ref` when it lacks them; its
   // metadata.namespace, when set, must agree with `ns`.
@@ -125,6 +130,9 @@ class Client {
   Result<std::unique_ptr<WatchStream>> Watch(const ResourceRef& ref, const std::string& ns,
                                              const ListOptions& options,
                                              std::stop_token cancel = {});
+  Result<std::unique_ptr<WatchStream>> WatchAllNamespaces(const ResourceRef& ref,
+                                                          const ListOptions& options,
+                                                          std::stop_token cancel = {});
 
  private:
   struct Call {
@@ -135,6 +143,9 @@ class Client {
     bool idempotent = false;  // may be retried after 5xx / connection failure
   };
   Result<Json> Do(const Call& call, std::stop_token cancel = {});
+  Result<std::unique_ptr<WatchStream>> OpenWatch(const std::string& path,
+                                                 const ListOptions& options,
+                                                 std::stop_token cancel);
   // Runs `attempt` with rate limiting and the retry policy; returns the last
   // response and sets *error when it is a failure.
   HttpResponse WithRetries(const Call& call, const std::stop_token& cancel,

@@ -1,0 +1,261 @@
+#include "zkop/kube/informer.h"
+
+#include <random>
+
+namespace zkop::kube {
+
+namespace {
+
+std::string KeyOf(const Json& obj) {
+  std::string ns = NamespaceOf(obj);
+  return ns.empty() ? NameOf(obj) : ns + "/" + NameOf(obj);
+}
+
+}  // namespace
+
+Informer::Informer(std::shared_ptr<Client> client, ResourceRef ref, InformerOptions options)
+    : client_(std::move(client)), ref_(std::move(ref)), options_(std::move(options)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::AddHandlers(EventHandlers handlers) { handlers_.push_back(std::move(handlers)); }
+
+void Informer::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  if (options_.resync.count() > 0) {
+    resync_thread_ = std::jthread([this](std::stop_token stop) { ResyncLoop(stop); });
+  }
+}
+
+void Informer::Stop() {
+  if (resync_thread_.joinable()) {
+    resync_thread_.request_stop();
+    resync_thread_.join();
+  }
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+}
+
+bool Informer::HasSynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
+bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return synced_cv_.wait_for(lock, timeout, [this] { return synced_; });
+}
+
+std::optional<Json> Informer::Get(const std::string& ns, const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = store_.find(ns.empty() ? name : ns + "/" + name);
+  if (it == store_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Json> Informer::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  for (const auto& [key, obj] : store_) out.push_back(obj);
+  return out;
+}
+
+std::vector<Json> Informer::ListNamespace(const std::string& ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  for (auto it = store_.lower_bound(ns + "/"); it != store_.end(); ++it) {
+    if (!it->first.starts_with(ns + "/")) break;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<Json> Informer::ListByLabels(const LabelSelector& selector) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  for (const auto& [key, obj] : store_) {
+    if (selector.Matches(LabelsOf(obj))) out.push_back(obj);
+  }
+  return out;
+}
+
+Informer::Stats Informer::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void Informer::Run(std::stop_token stop) {
+  Backoff backoff(options_.backoff);
+  while (!stop.stop_requested()) {
+    if (!Relist(stop, backoff)) return;
+    while (!stop.stop_requested()) {
+      if (WatchOnce(stop, backoff)) break;
+    }
+  }
+}
+
+bool Informer::Relist(const std::stop_token& stop, Backoff& backoff) {
+  ListOptions o;
+  o.label_selector = options_.label_selector;
+  o.field_selector = options_.field_selector;
+  o.limit = options_.page_size;
+  for (int attempt = 0;; ++attempt) {
+    Result<Json> list = options_.ns.empty() && ref_.namespaced
+                            ? client_->ListAllNamespaces(ref_, o, stop)
+                            : client_->ListAll(ref_, options_.ns, o, stop);
+    if (stop.stop_requested()) return false;
+    if (list.ok()) {
+      std::vector<Json> items;
+      if (list.value().has_array_field("items")) {
+        for (const Json& item : list.value().at("items").as_array()) items.push_back(item);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.lists++;
+        stats_.resource_version = ResourceVersionOf(list.value());
+      }
+      Replace(items);
+      return true;
+    }
+    if (!SleepFor(backoff.Delay(attempt), stop)) return false;
+  }
+}
+
+bool Informer::WatchOnce(const std::stop_token& stop, Backoff& backoff) {
+  ListOptions o;
+  o.label_selector = options_.label_selector;
+  o.field_selector = options_.field_selector;
+  o.allow_bookmarks = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    o.resource_version = stats_.resource_version;
+  }
+  static thread_local std::mt19937 rng(std::random_device{}());
+  int64_t t = std::max<int64_t>(1, options_.watch_timeout.count());
+  o.timeout_seconds = static_cast<int>(std::uniform_int_distribution<int64_t>(t, 2 * t - 1)(rng));
+
+  auto gone = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.gone++;
+    return true;
+  };
+  Result<std::unique_ptr<WatchStream>> watch = options_.ns.empty() && ref_.namespaced
+                                                   ? client_->WatchAllNamespaces(ref_, o, stop)
+                                                   : client_->Watch(ref_, options_.ns, o, stop);
+  if (!watch.ok()) {
+    if (watch.Is(ErrorKind::kGone)) return gone();
+    int n = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      n = static_cast<int>(std::min<int64_t>(stats_.watches, 8));
+    }
+    SleepFor(backoff.Delay(n), stop);
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.watches++;
+  }
+  while (!stop.stop_requested()) {
+    Result<std::optional<WatchEvent>> ev = watch.value()->Next();
+    if (!ev.ok()) {
+      if (ev.Is(ErrorKind::kGone)) return gone();
+      if (!ev.Is(ErrorKind::kCancelled)) SleepFor(backoff.Delay(0), stop);
+      return false;
+    }
+    if (!ev.value()) return false;  // the server's timeout: resume
+    Apply(*ev.value());
+  }
+  return false;
+}
+
+void Informer::Apply(const WatchEvent& event) {
+  std::string rv = event.ResourceVersion();
+  if (event.type == WatchEvent::Type::kBookmark) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.bookmarks++;
+    if (!rv.empty()) stats_.resource_version = rv;
+    return;
+  }
+  std::lock_guard<std::mutex> dispatch(dispatch_mu_);
+  std::string key = KeyOf(event.object);
+  std::optional<Json> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!rv.empty()) stats_.resource_version = rv;
+    auto it = store_.find(key);
+    if (it != store_.end()) old = it->second;
+    if (event.type == WatchEvent::Type::kDeleted) {
+      if (!old) return;  // never delivered: nothing to take back
+      store_.erase(it);
+    } else {
+      if (old && ResourceVersionOf(*old) == rv) return;  // a replay
+      store_[key] = event.object;
+    }
+  }
+  for (const EventHandlers& h : handlers_) {
+    if (event.type == WatchEvent::Type::kDeleted) {
+      if (h.on_delete) h.on_delete(event.object);
+    } else if (old) {
+      if (h.on_update) h.on_update(*old, event.object);
+    } else if (h.on_add) {
+      h.on_add(event.object);
+    }
+  }
+}
+
+void Informer::Replace(const std::vector<Json>& items) {
+  std::lock_guard<std::mutex> dispatch(dispatch_mu_);
+  std::map<std::string, Json> fresh;
+  for (const Json& item : items) fresh[KeyOf(item)] = item;
+  std::vector<Json> deleted, added;
+  std::vector<std::pair<Json, Json>> updated;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, obj] : store_) {
+      if (!fresh.count(key)) deleted.push_back(obj);
+    }
+    for (const auto& [key, obj] : fresh) {
+      auto it = store_.find(key);
+      if (it == store_.end()) {
+        added.push_back(obj);
+      } else if (ResourceVersionOf(it->second) != ResourceVersionOf(obj)) {
+        updated.emplace_back(it->second, obj);
+      }
+    }
+    store_ = std::move(fresh);
+  }
+  for (const EventHandlers& h : handlers_) {
+    for (const Json& obj : deleted) {
+      if (h.on_delete) h.on_delete(obj);
+    }
+    for (const auto& [old_obj, new_obj] : updated) {
+      if (h.on_update) h.on_update(old_obj, new_obj);
+    }
+    for (const Json& obj : added) {
+      if (h.on_add) h.on_add(obj);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!synced_) {
+    synced_ = true;
+    synced_cv_.notify_all();
+  }
+}
+
+void Informer::ResyncLoop(std::stop_token stop) {
+  while (SleepFor(options_.resync, stop)) {
+    std::lock_guard<std::mutex> dispatch(dispatch_mu_);
+    if (!HasSynced()) continue;
+    for (const Json& obj : List()) {
+      for (const EventHandlers& h : handlers_) {
+        if (h.on_update) h.on_update(obj, obj);
+      }
+    }
+  }
+}
+
+}  // namespace zkop::kube
