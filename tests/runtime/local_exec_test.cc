@@ -205,5 +205,57 @@ TEST_F(LocalExecTest, DeletionRunsPreStopThenSigtermThenSigkillAfterTheGracePeri
   EXPECT_NE(::kill(stubborn_pid, 0), 0);
 }
 
+TEST_F(LocalExecTest, InitContainersRunInOrderAndRetryBeforeTheApp) {
+  Create("pods", "default", R"({"metadata":{"name":"init"},"spec":{
+      "initContainers":[
+        {"name":"a","image":"zkop.io/local-exec","command":["sh","-c","echo a >> /work/trace"],
+         "volumeMounts":[{"name":"work","mountPath":"/work"}]},
+        {"name":"b","image":"zkop.io/local-exec",
+         "command":["sh","-c","echo b >> /work/trace; test -e /work/go || { touch /work/go; exit 1; }"],
+         "volumeMounts":[{"name":"work","mountPath":"/work"}]}],
+      "containers":[{"name":"main","image":"zkop.io/local-exec",
+        "command":["sh","-c","echo main >> /work/trace; exec sleep 60"],
+        "volumeMounts":[{"name":"work","mountPath":"/work"}]}],
+      "volumes":[{"name":"work","emptyDir":{}}]}})");
+  ASSERT_TRUE(WaitFor([&] { return Ready("default", "init"); }, 10s))
+      << PodStatus("default", "init", {});
+  EXPECT_EQ(ReadFile(runtime_->VolumeDir("default", "init", "work") + "/trace"), "a\nb\nb\nmain\n");
+  EXPECT_EQ(Condition("default", "init", "Initialized"), "True");
+  auto pod = Get("pods", "default", "init");
+  const auto& init = pod->at("status").at("initContainerStatuses").as_array();
+  ASSERT_EQ(init.size(), 2u);
+  EXPECT_EQ(init.at(0).at("restartCount").as_integer(), 0);
+  EXPECT_EQ(init.at(1).at("restartCount").as_integer(), 1);
+  EXPECT_EQ(init.at(1).at("state").at("terminated").at("reason").as_string(), "Completed");
+}
+
+TEST_F(LocalExecTest, PostStartHookRunsAndAnImageChangeRestartsTheContainer) {
+  const std::string trace = dir_.Path("hooks");
+  Create("pods", "default",
+         R"({"metadata":{"name":"upd"},"spec":{"terminationGracePeriodSeconds":2,
+      "containers":[{"name":"main","image":"zkop.io/local-exec:v1",
+        "command":["sh","-c","echo run >> )" +
+             trace + R"(; exec sleep 60"],
+        "lifecycle":{"postStart":{"exec":{"command":["sh","-c","echo poststart >> )" +
+             trace + R"("]}}}}]}})");
+  ASSERT_TRUE(WaitFor([&] { return Ready("default", "upd"); }, 10s));
+  EXPECT_TRUE(WaitFor([&] { return ReadFile(trace).find("poststart") != std::string::npos; }, 5s));
+  const int pid = ContainerPid("default", "upd");
+  auto r =
+      store_.Patch(Ref("pods", "default", "upd"), PatchType::kStrategic,
+                   R"({"spec":{"containers":[{"name":"main","image":"zkop.io/local-exec:v2"}]}})");
+  ASSERT_TRUE(r.ok()) << r.status.message;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const value cs = ContainerStatus("default", "upd");
+        return cs.at("image").as_string() == "zkop.io/local-exec:v2" &&
+               cs.at("restartCount").as_integer() == 1 && Ready("default", "upd");
+      },
+      10s))
+      << ContainerStatus("default", "upd").serialize();
+  EXPECT_NE(ContainerPid("default", "upd"), pid);
+  EXPECT_EQ(ReadFile(trace), "run\npoststart\nrun\npoststart\n");
+}
+
 }  // namespace
 }  // namespace zkop::devkube::pods::testing

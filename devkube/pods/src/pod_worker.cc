@@ -71,6 +71,10 @@ struct PodWorker::Container {
   CrashBackoff backoff;
   bool killing = false;
   Clock::time_point kill_deadline{};
+  bool completed = false;  // init containers: exited 0
+  EnvList env_vars;        // the resolved env of the current run (hooks expand with it)
+  std::vector<Mount> mounts;
+  bool replace = false;  // the image changed: restart at once after the exit
   Container(const RuntimeOptions& o) : backoff(o.backoff_base, o.backoff_max, o.backoff_reset) {}
 };
 
@@ -82,18 +86,27 @@ PodWorker::PodWorker(PodHost& host, value pod)
       pod_(std::move(pod)) {
   pod_dir_ = host_.options().state_dir + "/pods/" + ns_ + "_" + name_ + "_" + uid_;
   hosts_file_ = pod_dir_ + "/hosts";
-  const value containers = Path(pod_, {"spec", "containers"});
-  if (containers.is_array()) {
-    for (const auto& spec : containers.as_array()) {
+  for (const auto& [field, list] :
+       {std::pair{"initContainers", &init_containers_}, std::pair{"containers", &containers_}}) {
+    const value specs = Path(pod_, {"spec", field});
+    if (!specs.is_array()) continue;
+    for (const auto& spec : specs.as_array()) {
       auto c = std::make_unique<Container>(host_.options());
       c->name = Str(spec, "name");
       c->spec = spec;
       c->image = Str(spec, "image");
       c->entry = host_.options().images.Find(c->image);
-      SetWaiting(*c, "ContainerCreating", "");
-      containers_.push_back(std::move(c));
+      SetWaiting(*c, list == &init_containers_ ? "PodInitializing" : "ContainerCreating", "");
+      list->push_back(std::move(c));
     }
   }
+}
+
+std::vector<PodWorker::Container*> PodWorker::AllContainers() {
+  std::vector<Container*> all;
+  for (auto& c : init_containers_) all.push_back(c.get());
+  for (auto& c : containers_) all.push_back(c.get());
+  return all;
 }
 
 PodWorker::~PodWorker() { Join(); }
@@ -186,7 +199,7 @@ void PodWorker::Run() {
       if (auto ip = host_.AcquireAddress(ns_ + "/" + name_)) {
         ip_ = *ip;
       } else {
-        for (auto& c : containers_) {
+        for (Container* c : AllContainers()) {
           SetWaiting(*c, "ContainerCreating",
                      "no free pod address in " + host_.options().address_range);
         }
@@ -196,7 +209,10 @@ void PodWorker::Run() {
     if (!ip_.empty()) PublishEndpoint();
     std::string volume_error;
     const bool volumes_ok = !ip_.empty() && SyncVolumes(&volume_error);
-    for (auto& c : containers_) SyncContainer(*c, volumes_ok, volume_error);
+    ApplySpecChanges();
+    if (SyncInitContainers(volumes_ok, volume_error)) {
+      for (auto& c : containers_) SyncContainer(*c, volumes_ok, volume_error);
+    }
     if (!ip_.empty()) PublishEndpoint();
     PublishStatus();
     // Sleep until the next probe or restart is due, a change arrives, or 100ms pass (exits
@@ -315,21 +331,67 @@ ContainerContext PodWorker::ContextFor(const Container& c) const {
 }
 
 void PodWorker::SyncContainer(Container& c, bool volumes_ok, const std::string& volume_error) {
-  const auto now = Clock::now();
   if (c.pid) ReapContainer(c);
   if (c.pid) {
     ProbeContainer(c);
     return;
   }
   c.ready = false;
-  if (now < c.next_start) return;
   if (c.ever_started) {
     const std::string policy = Field({"spec", "restartPolicy"});
     if (policy == "Never" || (policy == "OnFailure" && c.last_exit == 0)) return;
   }
+  TryStart(c, volumes_ok, volume_error);
+}
+
+bool PodWorker::SyncInitContainers(bool volumes_ok, const std::string& volume_error) {
+  for (auto& ic : init_containers_) {
+    Container& c = *ic;
+    if (c.completed) continue;
+    if (init_failed_) return false;
+    if (c.pid) {
+      auto exit = host_.launcher().Poll(c.pid);
+      if (!exit) return false;
+      const value term = Terminated(c, *exit);
+      c.pid = 0;
+      c.last_exit = exit->exit_code;
+      if (exit->exit_code == 0) {
+        c.completed = true;
+        c.ready = true;
+        c.state = value::object();
+        c.state["terminated"] = term;
+        continue;
+      }
+      if (Field({"spec", "restartPolicy"}) == "Never") {
+        init_failed_ = true;
+        c.state = value::object();
+        c.state["terminated"] = term;
+        return false;
+      }
+      const auto ran = std::chrono::duration_cast<milliseconds>(Clock::now() - c.started_at);
+      const auto delay = c.backoff.RecordExit(ran);
+      c.next_start = Clock::now() + delay;
+      c.last_state = value::object();
+      c.last_state["terminated"] = term;
+      SetWaiting(c, "CrashLoopBackOff",
+                 "back-off " + std::to_string(delay.count()) +
+                     "ms restarting failed init container=" + c.name + " pod=" + name_ + "_" + ns_ +
+                     "(" + uid_ + ")");
+      return false;
+    }
+    TryStart(c, volumes_ok, volume_error);
+    return false;
+  }
+  return true;
+}
+
+void PodWorker::TryStart(Container& c, bool volumes_ok, const std::string& volume_error) {
+  const auto now = Clock::now();
+  if (now < c.next_start) return;
   if (!c.entry) {
     const bool first = !c.state.has_field("waiting") ||
-                       Str(c.state.at("waiting"), "reason") == "ContainerCreating";
+                       Str(c.state.at("waiting"), "reason") == "ContainerCreating" ||
+                       Str(c.state.at("waiting"), "reason") == "PodInitializing";
     SetWaiting(c, first ? "ErrImagePull" : "ImagePullBackOff",
                "image \"" + c.image + "\" is not in the devkube pod runtime's image table (" +
                    host_.options().images.Describe() + ")");
@@ -341,6 +403,62 @@ void PodWorker::SyncContainer(Container& c, bool volumes_ok, const std::string& 
     return;
   }
   StartContainer(c);
+}
+
+void PodWorker::ApplySpecChanges() {
+  // Kubernetes allows one change to a running Pod's containers: the image. The kubelet
+  // restarts the container with the new one.
+  const value specs = [&] {
+    std::lock_guard lock(mu_);
+    return Path(pod_, {"spec", "containers"});
+  }();
+  if (!specs.is_array()) return;
+  for (const auto& spec : specs.as_array()) {
+    for (auto& c : containers_) {
+      if (c->name != Str(spec, "name") || c->image == Str(spec, "image")) continue;
+      kLog.Info(
+          "container image changed, restarting",
+          {{"pod", ns_ + "/" + name_}, {"container", c->name}, {"image", Str(spec, "image")}});
+      c->spec = spec;
+      c->image = Str(spec, "image");
+      c->entry = host_.options().images.Find(c->image);
+      c->next_start = Clock::now();
+      if (c->pid && !c->killing) {
+        host_.launcher().Signal(c->pid, SIGTERM);
+        c->killing = true;
+        c->kill_deadline = Clock::now() + seconds(GracePeriod());
+      }
+      c->replace = c->pid != 0;
+    }
+  }
+}
+
+std::optional<LaunchSpec> PodWorker::HookSpec(const Container& c, const char* hook) const {
+  const value cmd = Path(c.spec, {"lifecycle", hook, "exec", "command"});
+  if (!cmd.is_array() || cmd.size() == 0) return std::nullopt;
+  LaunchSpec spec = c.probe_target.exec_base;
+  spec.argv.clear();
+  for (const auto& a : cmd.as_array()) {
+    if (a.is_string())
+      spec.argv.push_back(RewritePath(ExpandReferences(a.as_string(), c.env_vars), c.mounts));
+  }
+  return spec;
+}
+
+int64_t PodWorker::GracePeriod() const {
+  std::lock_guard lock(mu_);
+  return IntOr(Path(pod_, {"spec", "terminationGracePeriodSeconds"}), 30);
+}
+
+value PodWorker::Terminated(const Container& c, const ExitStatus& exit) const {
+  value term = value::object();
+  term["exitCode"] = value::number(exit.exit_code);
+  if (exit.signal) term["signal"] = value::number(exit.signal);
+  term["reason"] = S(exit.exit_code == 0 ? "Completed" : "Error");
+  term["startedAt"] = S(c.started_at_wall);
+  term["finishedAt"] = S(Now3339());
+  term["containerID"] = S("local://" + std::to_string(c.pid));
+  return term;
 }
 
 void PodWorker::StartContainer(Container& c) {
@@ -413,10 +531,25 @@ void PodWorker::StartContainer(Container& c) {
     if (std::string(field) == "startupProbe") c.startup = tracker;
   }
   c.started = !c.startup;
+  c.env_vars = env.vars;
+  c.mounts = ctx.mounts;
   kLog.Info("container started", {{"pod", ns_ + "/" + name_},
                                   {"container", c.name},
                                   {"pid", c.pid},
                                   {"program", launch.spec.argv[0]}});
+  if (auto hook = HookSpec(c, "postStart")) {
+    std::string hook_error;
+    auto exit = RunWithTimeout(host_.launcher(), *hook, seconds(GracePeriod()), &hook_error);
+    if (!exit || exit->exit_code != 0) {
+      kLog.Warn("postStart hook failed, stopping the container",
+                {{"pod", ns_ + "/" + name_},
+                 {"container", c.name},
+                 {"error", exit ? "exit " + std::to_string(exit->exit_code) : hook_error}});
+      host_.launcher().Signal(c.pid, SIGTERM);
+      c.killing = true;
+      c.kill_deadline = Clock::now() + seconds(GracePeriod());
+    }
+  }
 }
 
 void PodWorker::ReapContainer(Container& c) {
@@ -425,13 +558,7 @@ void PodWorker::ReapContainer(Container& c) {
     if (c.killing && Clock::now() >= c.kill_deadline) host_.launcher().Signal(c.pid, SIGKILL);
     return;
   }
-  value term = value::object();
-  term["exitCode"] = value::number(exit->exit_code);
-  if (exit->signal) term["signal"] = value::number(exit->signal);
-  term["reason"] = S(exit->exit_code == 0 ? "Completed" : "Error");
-  term["startedAt"] = S(c.started_at_wall);
-  term["finishedAt"] = S(Now3339());
-  term["containerID"] = S("local://" + std::to_string(c.pid));
+  const value term = Terminated(c, *exit);
   kLog.Info("container exited", {{"pod", ns_ + "/" + name_},
                                  {"container", c.name},
                                  {"pid", c.pid},
@@ -444,7 +571,12 @@ void PodWorker::ReapContainer(Container& c) {
   const std::string policy = Field({"spec", "restartPolicy"});
   const bool restarts =
       policy == "Always" || policy.empty() || (policy == "OnFailure" && exit->exit_code != 0);
-  if (restarts) {
+  if (c.replace) {
+    c.replace = false;
+    c.last_state = value::object();
+    c.last_state["terminated"] = term;
+    SetWaiting(c, "ContainerCreating", "");
+  } else if (restarts) {
     const auto delay = c.backoff.RecordExit(ran);
     c.next_start = Clock::now() + delay;
     c.last_state = value::object();
@@ -495,32 +627,27 @@ void PodWorker::ProbeContainer(Container& c) {
   }
 }
 
-bool PodWorker::KillAll(Clock::time_point deadline) {
-  for (auto& c : containers_) {
+void PodWorker::KillAll(Clock::time_point deadline) {
+  for (Container* c : AllContainers()) {
     if (c->pid) host_.launcher().Signal(c->pid, SIGTERM);
   }
   bool killed = false;
   while (true) {
     bool running = false;
-    for (auto& c : containers_) {
+    for (Container* c : AllContainers()) {
       if (!c->pid) continue;
       if (auto exit = host_.launcher().Poll(c->pid)) {
-        value term = value::object();
-        term["exitCode"] = value::number(exit->exit_code);
-        term["reason"] = S(exit->exit_code == 0 ? "Completed" : "Error");
-        term["startedAt"] = S(c->started_at_wall);
-        term["finishedAt"] = S(Now3339());
         c->state = value::object();
-        c->state["terminated"] = term;
+        c->state["terminated"] = Terminated(*c, *exit);
         c->pid = 0;
         c->ready = false;
       } else {
         running = true;
       }
     }
-    if (!running) return !killed;
+    if (!running) return;
     if (!killed && Clock::now() >= deadline) {
-      for (auto& c : containers_) {
+      for (Container* c : AllContainers()) {
         if (c->pid) host_.launcher().Signal(c->pid, SIGKILL);
       }
       killed = true;
@@ -540,16 +667,11 @@ void PodWorker::Terminate(bool gone) {
   // preStop hooks first, each bounded by what is left of the grace period.
   for (auto& c : containers_) {
     if (!c->pid) continue;
-    const value cmd = Path(c->spec, {"lifecycle", "preStop", "exec", "command"});
-    if (!cmd.is_array()) continue;
-    LaunchSpec hook = c->probe_target.exec_base;
-    hook.argv.clear();
-    for (const auto& a : cmd.as_array()) {
-      if (a.is_string()) hook.argv.push_back(a.as_string());
-    }
+    auto hook = HookSpec(*c, "preStop");
+    if (!hook) continue;
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     std::string error;
-    auto exit = RunWithTimeout(host_.launcher(), hook, std::max(left, milliseconds(1)), &error);
+    auto exit = RunWithTimeout(host_.launcher(), *hook, std::max(left, milliseconds(1)), &error);
     if (!exit || exit->exit_code != 0) {
       kLog.Warn("preStop hook failed",
                 {{"pod", ns_ + "/" + name_},
@@ -572,24 +694,33 @@ void PodWorker::Terminate(bool gone) {
   kLog.Info("pod terminated", {{"pod", ns_ + "/" + name_}});
 }
 
+value PodWorker::ContainerStatusJson(const Container& c) const {
+  value cs = value::object();
+  cs["name"] = S(c.name);
+  cs["image"] = S(c.image);
+  cs["imageID"] =
+      S(c.entry ? "local://" + (c.entry->run_command ? c.image : c.entry->program) : "");
+  if (c.ever_started) cs["containerID"] = S("local://" + std::to_string(c.pid));
+  cs["ready"] = value::boolean(c.ready);
+  cs["started"] = value::boolean(c.pid != 0 && c.started);
+  cs["restartCount"] = value::number(c.restart_count);
+  cs["state"] = c.state;
+  cs["lastState"] = c.last_state;
+  return cs;
+}
+
 value PodWorker::BuildStatus() {
   value st = value::object();
-  std::vector<value> statuses;
+  std::vector<value> statuses, init_statuses;
+  bool initialized = true;
+  for (const auto& c : init_containers_) {
+    init_statuses.push_back(ContainerStatusJson(*c));
+    initialized = initialized && c->completed;
+  }
   bool all_started = true, any_running = false, all_done = true, all_ok = true;
   bool all_ready = !containers_.empty();
-  for (auto& c : containers_) {
-    value cs = value::object();
-    cs["name"] = S(c->name);
-    cs["image"] = S(c->image);
-    cs["imageID"] =
-        S(c->entry ? "local://" + (c->entry->run_command ? c->image : c->entry->program) : "");
-    if (c->ever_started) cs["containerID"] = S("local://" + std::to_string(c->pid));
-    cs["ready"] = value::boolean(c->ready);
-    cs["started"] = value::boolean(c->pid != 0 && c->started);
-    cs["restartCount"] = value::number(c->restart_count);
-    cs["state"] = c->state;
-    cs["lastState"] = c->last_state;
-    statuses.push_back(cs);
+  for (const auto& c : containers_) {
+    statuses.push_back(ContainerStatusJson(*c));
     all_started = all_started && c->ever_started;
     any_running = any_running || c->pid != 0 || c->state.has_field("waiting");
     const bool done = c->pid == 0 && c->state.has_field("terminated");
@@ -598,9 +729,11 @@ value PodWorker::BuildStatus() {
     all_ready = all_ready && c->ready;
   }
   std::string phase = "Pending";
-  if (all_done && !containers_.empty()) {
+  if (init_failed_) {
+    phase = "Failed";
+  } else if (initialized && all_done && !containers_.empty()) {
     phase = all_ok ? "Succeeded" : "Failed";
-  } else if (all_started && any_running) {
+  } else if (initialized && all_started && any_running) {
     phase = "Running";
   }
   st["phase"] = S(phase);
@@ -619,7 +752,7 @@ value PodWorker::BuildStatus() {
     return c;
   };
   st["conditions"] =
-      value::array({condition("PodScheduled", true), condition("Initialized", true),
+      value::array({condition("PodScheduled", true), condition("Initialized", initialized),
                     condition("ContainersReady", all_ready), condition("Ready", all_ready)});
   st["hostIP"] = S(host_.options().host_ip);
   if (!ip_.empty()) {
@@ -630,6 +763,7 @@ value PodWorker::BuildStatus() {
   }
   st["startTime"] = S(start_time_);
   st["qosClass"] = S("BestEffort");
+  if (!init_statuses.empty()) st["initContainerStatuses"] = value::array(init_statuses);
   st["containerStatuses"] = value::array(statuses);
   return st;
 }

@@ -65,12 +65,23 @@ class PodWorker {
   void Prepare();
   void PublishEndpoint();
   bool SyncVolumes(std::string* error);
+  std::vector<Container*> AllContainers();
   void SyncContainer(Container& c, bool volumes_ok, const std::string& volume_error);
+  // Runs init containers one after the other; true once all have completed.
+  bool SyncInitContainers(bool volumes_ok, const std::string& volume_error);
+  void TryStart(Container& c, bool volumes_ok, const std::string& volume_error);
+  void ApplySpecChanges();
+  int64_t GracePeriod() const;
+  web::json::value Terminated(const Container& c, const ExitStatus& exit) const;
+  web::json::value ContainerStatusJson(const Container& c) const;
   void StartContainer(Container& c);
   void ReapContainer(Container& c);
   void ProbeContainer(Container& c);
   void Terminate(bool gone);
-  bool KillAll(std::chrono::steady_clock::time_point deadline);
+  // SIGTERM to every running container, SIGKILL to what is left at `deadline`; reaps all.
+  void KillAll(std::chrono::steady_clock::time_point deadline);
+  // The exec hook ("preStop", "postStart") of `c` as a launch, or nullopt without one.
+  std::optional<LaunchSpec> HookSpec(const Container& c, const char* hook) const;
   ContainerContext ContextFor(const Container& c) const;
   web::json::value BuildStatus();
   void PublishStatus();
@@ -87,7 +98,9 @@ class PodWorker {
   std::map<std::string, std::pair<std::string, std::string>> conditions_;  // type -> status, time
   std::map<std::string, std::string> projected_versions_;  // volume -> source resourceVersion
   std::vector<Mount> volume_dirs_;  // volume name (container_path field) -> host dir
+  std::vector<std::unique_ptr<Container>> init_containers_;
   std::vector<std::unique_ptr<Container>> containers_;
+  bool init_failed_ = false;  // an init container failed under restartPolicy Never
   std::string last_status_;
 
   mutable std::mutex mu_;  // guards pod_, gone_, stop_, wake_, log paths
