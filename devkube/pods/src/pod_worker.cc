@@ -136,6 +136,7 @@ void PodWorker::Wake() {
 
 void PodWorker::Stop() {
   std::lock_guard lock(mu_);
+  if (!stop_) stop_deadline_ = Clock::now() + host_.options().stop_grace;
   stop_ = true;
   cv_.notify_all();
 }
@@ -188,7 +189,7 @@ void PodWorker::Run() {
       terminating = !Path(pod_, {"metadata", "deletionTimestamp"}).is_null();
     }
     if (stop) {
-      KillAll(Clock::now() + host_.options().stop_grace);
+      KillAll(stop_deadline_);
       break;
     }
     if (gone || terminating) {
@@ -646,6 +647,11 @@ void PodWorker::KillAll(Clock::time_point deadline) {
       }
     }
     if (!running) return;
+    {
+      // A runtime that is stopping does not wait out a long grace period.
+      std::lock_guard lock(mu_);
+      if (stop_) deadline = std::min(deadline, stop_deadline_);
+    }
     if (!killed && Clock::now() >= deadline) {
       for (Container* c : AllContainers()) {
         if (c->pid) host_.launcher().Signal(c->pid, SIGKILL);

@@ -108,6 +108,7 @@ class PodWorker {
   web::json::value pod_;
   bool gone_ = false;
   bool stop_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_{};  // SIGKILL time once stopping
   bool wake_ = false;
   std::map<std::string, std::string> log_paths_;
   std::thread thread_;

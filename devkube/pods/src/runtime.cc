@@ -141,13 +141,13 @@ class PodRuntime::Impl : public PodHost {
   }
 
   // Queries.
+  // The newest worker of a Pod name (an older one may still be stopping).
   std::shared_ptr<PodWorker> FindWorker(const std::string& ns, const std::string& pod) {
     std::lock_guard lock(mu_);
-    std::shared_ptr<PodWorker> found;
-    for (auto& [uid, w] : workers_) {
-      if (names_[uid] == Key(ns, pod)) found = w;
-    }
-    return found;
+    auto it = latest_.find(Key(ns, pod));
+    if (it == latest_.end()) return nullptr;
+    auto w = workers_.find(it->second);
+    return w == workers_.end() ? nullptr : w->second;
   }
   std::string ClaimDirFor(const std::string& ns, const std::string& claim) {
     std::lock_guard lock(mu_);
@@ -196,6 +196,7 @@ class PodRuntime::Impl : public PodHost {
       if (it == workers_.end()) return;
       w = it->second;
       workers_.erase(it);
+      if (latest_[names_[uid]] == uid) latest_.erase(names_[uid]);
       names_.erase(uid);
       pod_claims_.erase(uid);
     }
@@ -264,6 +265,7 @@ class PodRuntime::Impl : public PodHost {
       std::lock_guard lock(mu_);
       workers_[uid] = w;
       names_[uid] = Key(e.object);
+      latest_[Key(e.object)] = uid;
       pod_claims_[uid] = ClaimsOf(e.object);
     }
     w->Start();
@@ -393,6 +395,7 @@ class PodRuntime::Impl : public PodHost {
   std::map<ObjectKind, std::map<std::string, value>> objects_;  // kind -> ns/name -> object
   std::map<std::string, std::shared_ptr<PodWorker>> workers_;   // uid -> worker
   std::map<std::string, std::string> names_;                    // uid -> ns/name
+  std::map<std::string, std::string> latest_;                   // ns/name -> newest uid
   std::map<std::string, std::set<std::string>> pod_claims_;     // uid -> "ns/claim" mounted
   std::map<std::string, EndpointEntry> endpoints_;              // uid -> DNS identity
   std::map<std::string, std::string> written_;                  // hosts file -> content
