@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -191,6 +193,8 @@ void HttpServer::AcceptLoop() {
       if (!stopping_) kLog.Error("accept failed", {{"error", std::strerror(errno)}});
       return;
     }
+    int one = 1;  // watch events are small writes: do not let Nagle hold them back
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ReapFinished();
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
