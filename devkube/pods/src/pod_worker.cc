@@ -1,6 +1,7 @@
 #include "pod_worker.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -255,7 +256,7 @@ bool PodWorker::SyncVolumes(std::string* error) {
     std::lock_guard lock(mu_);
     return Path(pod_, {"spec", "volumes"});
   }();
-  std::vector<Mount> dirs;
+  std::map<std::string, std::string> dirs;
   bool ok = true;
   if (!volumes.is_array()) {
     volume_dirs_ = dirs;
@@ -275,7 +276,7 @@ bool PodWorker::SyncVolumes(std::string* error) {
               : "";
       if (!projected_versions_.count(name) || projected_versions_[name] != version) {
         auto files = FilesForVolume(source, secret, obj);
-        bool changed = false;
+        bool changed = false;  // unchanged content is not rewritten
         if (!files.error.empty()) {
           why = files.error;
         } else if (ProjectFiles(dir, files.files, &changed, &why)) {
@@ -303,7 +304,7 @@ bool PodWorker::SyncVolumes(std::string* error) {
       ok = false;
       if (error->empty()) *error = "MountVolume.SetUp failed for volume \"" + name + "\": " + why;
     }
-    dirs.push_back({name, dir});
+    dirs[name] = dir;
   }
   volume_dirs_ = dirs;
   return ok;
@@ -320,12 +321,11 @@ ContainerContext PodWorker::ContextFor(const Container& c) const {
   ctx.path_env = path ? path : "/usr/local/bin:/usr/bin:/bin";
   if (c.spec.has_field("volumeMounts") && c.spec.at("volumeMounts").is_array()) {
     for (const auto& vm : c.spec.at("volumeMounts").as_array()) {
-      for (const auto& d : volume_dirs_) {
-        if (d.container_path != Str(vm, "name")) continue;
-        std::string host = d.host_path;
-        if (!Str(vm, "subPath").empty()) host += "/" + Str(vm, "subPath");
-        ctx.mounts.push_back({Str(vm, "mountPath"), host});
-      }
+      auto d = volume_dirs_.find(Str(vm, "name"));
+      if (d == volume_dirs_.end()) continue;
+      std::string host = d->second;
+      if (!Str(vm, "subPath").empty()) host += "/" + Str(vm, "subPath");
+      ctx.mounts.push_back({Str(vm, "mountPath"), host});
     }
   }
   return ctx;
@@ -484,6 +484,11 @@ void PodWorker::StartContainer(Container& c) {
   }
   ContainerContext ctx = ContextFor(c);
   ctx.pod_env = env.vars;
+  // Like the kubelet, a missing subPath is created as a directory.
+  for (const auto& m : ctx.mounts) {
+    std::string ignored;
+    if (::access(m.host_path.c_str(), F_OK) != 0) MakeDirs(m.host_path, 0777, &ignored);
+  }
   const std::string log_dir = pod_dir_ + "/logs/" + c.name;
   std::string error;
   MakeDirs(log_dir, 0755, &error);
@@ -609,13 +614,9 @@ void PodWorker::ProbeContainer(Container& c) {
     if (!c.liveness->ok()) {
       kLog.Warn("liveness probe failed, restarting container",
                 {{"pod", ns_ + "/" + name_}, {"container", c.name}, {"reason", outcome.message}});
-      const value grace = [&] {
-        std::lock_guard lock(mu_);
-        return Path(pod_, {"spec", "terminationGracePeriodSeconds"});
-      }();
       host_.launcher().Signal(c.pid, SIGTERM);
       c.killing = true;
-      c.kill_deadline = Clock::now() + seconds(IntOr(grace, 30));
+      c.kill_deadline = Clock::now() + seconds(GracePeriod());
       c.ready = false;
       return;
     }

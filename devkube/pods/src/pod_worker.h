@@ -97,7 +97,7 @@ class PodWorker {
   std::string start_time_;
   std::map<std::string, std::pair<std::string, std::string>> conditions_;  // type -> status, time
   std::map<std::string, std::string> projected_versions_;  // volume -> source resourceVersion
-  std::vector<Mount> volume_dirs_;  // volume name (container_path field) -> host dir
+  std::map<std::string, std::string> volume_dirs_;         // volume name -> host directory
   std::vector<std::unique_ptr<Container>> init_containers_;
   std::vector<std::unique_ptr<Container>> containers_;
   bool init_failed_ = false;  // an init container failed under restartPolicy Never
