@@ -230,7 +230,7 @@ Result<Json> CollectPages(const ListOptions& options,
       Json& body = r.value();
       if (first) {
         all = body;
-        all.as_object().erase("items");
+        if (all.has_field("items")) all.as_object().erase("items");
       }
       if (body.has_array_field("items")) {
         for (auto& item : body.at("items").as_array()) items[count++] = std::move(item);
@@ -241,7 +241,9 @@ Result<Json> CollectPages(const ListOptions& options,
     }
     if (expired) continue;
     all["items"] = std::move(items);
-    if (all.has_object_field("metadata")) all["metadata"].as_object().erase("continue");
+    if (all.has_object_field("metadata") && all.at("metadata").has_field("continue")) {
+      all["metadata"].as_object().erase("continue");
+    }
     return all;
   }
 }

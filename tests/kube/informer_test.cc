@@ -1,0 +1,202 @@
+// The informer against the devkube emulator: every change exactly once and in
+// order across watch restarts, a relist after 410 Gone that delivers only the
+// difference, resync, and the store's lookups.
+#include "zkop/kube/informer.h"
+
+#include <gtest/gtest.h>
+
+#include "kube_test_env.h"
+
+namespace zkop::kube {
+namespace {
+
+using testing::KubeEnv;
+const ResourceRef kCm = resources::ConfigMaps();
+
+// Records handler calls as "ADD a", "UPDATE a", "DELETE a" (and the data value).
+class Recorder {
+ public:
+  EventHandlers Handlers() {
+    return {[this](const Json& o) { Add("ADD " + Describe(o)); },
+            [this](const Json& old_obj, const Json& new_obj) {
+              if (ResourceVersionOf(old_obj) == ResourceVersionOf(new_obj)) {
+                resyncs_++;
+                return;
+              }
+              Add("UPDATE " + Describe(new_obj));
+            },
+            [this](const Json& o) { Add("DELETE " + NameOf(o)); }};
+  }
+  std::vector<std::string> Calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  // Waits until `n` calls were recorded (or 10 s passed).
+  std::vector<std::string> WaitFor(size_t n) const {
+    for (int i = 0; i < 1000; ++i) {
+      if (Calls().size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Calls();
+  }
+  int resyncs() const { return resyncs_; }
+
+ private:
+  static std::string Describe(const Json& o) {
+    return NameOf(o) + "=" + o.at("data").at("k").as_string();
+  }
+  void Add(std::string s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back(std::move(s));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> calls_;
+  std::atomic<int> resyncs_{0};
+};
+
+class InformerTest : public KubeEnv {
+ protected:
+  InformerOptions Options() {
+    InformerOptions o;
+    o.ns = "default";
+    o.watch_timeout = std::chrono::seconds(1);  // restarts the watch every 1-2 s
+    o.backoff = {std::chrono::milliseconds(20), std::chrono::milliseconds(200), 2.0, 0.2};
+    return o;
+  }
+  void Put(const std::string& name, const std::string& value,
+           const std::map<std::string, std::string>& labels = {}) {
+    ASSERT_TRUE(client_->Create(kCm, "", ConfigMap(name, labels, value)).ok());
+  }
+  void Set(const std::string& name, const std::string& value) {
+    Json patch = Json::object();
+    patch["data"]["k"] = Json::string(value);
+    ASSERT_TRUE(client_->Patch(kCm, "", name, patch).ok());
+  }
+  void Del(const std::string& name) { ASSERT_TRUE(client_->Delete(kCm, "", name).ok()); }
+};
+
+TEST_F(InformerTest, EveryChangeExactlyOnceInOrderAcrossWatchRestarts) {
+  Put("a", "1");
+  Put("b", "1");
+  Put("c", "1");
+  Informer informer(client_, kCm, Options());
+  Recorder rec;
+  informer.AddHandlers(rec.Handlers());
+  EXPECT_FALSE(informer.HasSynced());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));
+  std::vector<std::string> expected{"ADD a=1", "ADD b=1", "ADD c=1"};
+  EXPECT_EQ(rec.WaitFor(3), expected);
+
+  // Changes spread over several watch lifetimes (each 1-2 s).
+  Put("x", "1");
+  Set("x", "2");
+  Set("a", "2");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Del("b");
+  Put("y", "1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Set("y", "2");
+  Del("x");
+  Set("a", "3");
+  for (const char* s : {"ADD x=1", "UPDATE x=2", "UPDATE a=2", "DELETE b", "ADD y=1", "UPDATE y=2",
+                        "DELETE x", "UPDATE a=3"}) {
+    expected.push_back(s);
+  }
+  EXPECT_EQ(rec.WaitFor(expected.size()), expected);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing extra arrives
+  EXPECT_EQ(rec.Calls(), expected);
+  Informer::Stats stats = informer.stats();
+  EXPECT_GE(stats.watches, 2);
+  EXPECT_EQ(stats.lists, 1);
+  EXPECT_GT(stats.bookmarks, 0);
+
+  // The store mirrors the server.
+  EXPECT_EQ(informer.List().size(), 3u);
+  ASSERT_TRUE(informer.Get("default", "a"));
+  EXPECT_EQ(informer.Get("default", "a")->at("data").at("k").as_string(), "3");
+  EXPECT_FALSE(informer.Get("default", "b"));
+  informer.Stop();
+}
+
+TEST_F(InformerTest, RelistAfterGoneDeliversOnlyTheDifference) {
+  Put("keep", "1");
+  Put("change", "1");
+  Put("drop", "1");
+  auto [informer_transport, informer_client] = NewClient();
+  Informer informer(informer_client, kCm, Options());
+  Recorder rec;
+  informer.AddHandlers(rec.Handlers());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));
+  ASSERT_EQ(rec.WaitFor(3).size(), 3u);
+
+  // Cut the informer off; wait until its current watch has ended and a new one failed.
+  informer_transport->SetBlocked(true);
+  size_t seen = informer_transport->Log().size();
+  for (int i = 0; i < 500 && informer_transport->Log().size() == seen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(informer_transport->Log().size(), seen);
+  // Meanwhile more happens than the emulator's watch history (50 events) keeps.
+  Set("change", "2");
+  Del("drop");
+  for (int i = 0; i < 55; ++i) Put("n" + std::to_string(100 + i), "1");
+  Del("n100");
+  informer_transport->SetBlocked(false);
+
+  std::vector<std::string> calls = rec.WaitFor(3 + 1 + 1 + 54);
+  std::vector<std::string> after(calls.begin() + 3, calls.end());
+  ASSERT_EQ(after.size(), 56u) << ::testing::PrintToString(after);
+  EXPECT_EQ(after[0], "DELETE drop");
+  EXPECT_EQ(after[1], "UPDATE change=2");
+  for (int i = 0; i < 54; ++i) EXPECT_EQ(after[2 + i], "ADD n" + std::to_string(101 + i) + "=1");
+  Informer::Stats stats = informer.stats();
+  EXPECT_GE(stats.gone, 1);
+  EXPECT_GE(stats.lists, 2);
+  EXPECT_EQ(informer.List().size(), 56u);
+
+  // It watches again afterwards.
+  Set("keep", "2");
+  EXPECT_EQ(rec.WaitFor(60).back(), "UPDATE keep=2");
+}
+
+TEST_F(InformerTest, ResyncAndLookups) {
+  Put("p1", "1", {{"app", "zk"}, {"zkop.io/member-id", "1"}});
+  Put("p2", "1", {{"app", "zk"}, {"zkop.io/member-id", "2"}});
+  Put("other", "1", {{"app", "web"}});
+  ASSERT_TRUE(client_
+                  ->Create(resources::Namespaces(), "",
+                           [] {
+                             Json ns = Json::object();
+                             ns["metadata"]["name"] = Json::string("second");
+                             return ns;
+                           }())
+                  .ok());
+  ASSERT_TRUE(client_->Create(kCm, "second", ConfigMap("p3", {{"app", "zk"}})).ok());
+
+  InformerOptions o = Options();
+  o.ns = "";  // all namespaces
+  o.resync = std::chrono::milliseconds(200);
+  o.label_selector = "app=zk";
+  Informer informer(client_, kCm, o);
+  Recorder rec;
+  informer.AddHandlers(rec.Handlers());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));
+  EXPECT_EQ(informer.List().size(), 3u);  // the selector applies server-side
+  EXPECT_EQ(informer.ListNamespace("default").size(), 2u);
+  EXPECT_EQ(informer.ListNamespace("second").size(), 1u);
+  EXPECT_TRUE(informer.Get("second", "p3"));
+  auto member2 = informer.ListByLabels(*LabelSelector::Parse("zkop.io/member-id=2"));
+  ASSERT_EQ(member2.size(), 1u);
+  EXPECT_EQ(NameOf(member2[0]), "p2");
+  for (int i = 0; i < 100 && rec.resyncs() < 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(rec.resyncs(), 6);        // two periods × three objects
+  EXPECT_EQ(rec.Calls().size(), 3u);  // resyncs are not changes
+}
+
+}  // namespace
+}  // namespace zkop::kube
