@@ -161,7 +161,8 @@ class TlsServer {
       res.keep_alive(req.keep_alive());
       res.body() = R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"tls-probe"},)"
                    R"("data":{"peer":")" +
-                   cn + R"(","target":")" + std::string(req.target()) + R"("}})";
+                   cn + R"(","target":")" + std::string(req.target()) + R"(","authorization":")" +
+                   std::string(req[beast::http::field::authorization]) + R"("}})";
       res.prepare_payload();
       beast::http::write(tls, res, ec);
       if (ec || !req.keep_alive()) return;
@@ -273,6 +274,36 @@ TEST_F(TlsClientTest, InsecureSkipVerifyStillSendsTheCertificate) {
   Result<Json> r = client->Get(resources::ConfigMaps(), "default", "tls-probe");
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r.value().at("data").at("peer").as_string(), "zkop-admin");
+}
+
+TEST_F(TlsClientTest, InClusterTokenIsSentAndFollowsRotation) {
+  std::filesystem::path root = pki_ / "serviceaccount";
+  std::filesystem::create_directories(root);
+  std::filesystem::copy_file(pki_ / "ca.crt", root / "ca.crt");
+  std::ofstream(root / "token") << "token-one";
+  std::ofstream(root / "namespace") << "zk";
+  std::string port = server_.url().substr(server_.url().rfind(':') + 1);
+  setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+  setenv("KUBERNETES_SERVICE_PORT", port.c_str(), 1);
+  ClientConfig c = InClusterConfig({root, std::chrono::milliseconds(0)});
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  unsetenv("KUBERNETES_SERVICE_PORT");
+  // This test server also demands a client certificate.
+  c.tls.client_cert_pem = pki_.Pem("client.crt");
+  c.tls.client_key_pem = pki_.Pem("client.key");
+  auto client = Client::FromConfig(c, Options());
+
+  Result<Json> r = client->Get(resources::ConfigMaps(), "", "probe");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r.value().at("data").at("authorization").as_string(), "Bearer token-one");
+  EXPECT_EQ(r.value().at("data").at("target").as_string(),
+            "/api/v1/namespaces/zk/configmaps/probe");
+
+  std::ofstream(root / "token.tmp") << "token-two-rotated";
+  std::filesystem::rename(root / "token.tmp", root / "token");
+  r = client->Get(resources::ConfigMaps(), "", "probe");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r.value().at("data").at("authorization").as_string(), "Bearer token-two-rotated");
 }
 
 }  // namespace

@@ -77,11 +77,7 @@ class CppRestLineStream : public LineStream {
         cancel_(std::move(cancel)),
         on_stop_(cancel_, [this] { Abort(); }) {}
 
-  ~CppRestLineStream() override {
-    cts_->cancel();
-    // Unblocks cpprestsdk's producer so the connection is torn down now.
-    body_.close().wait();
-  }
+  ~CppRestLineStream() override { Abort(); }
 
   bool ReadLine(std::string* line, std::string* error) override {
     error->clear();
