@@ -63,9 +63,9 @@ TEST_F(ServerTest, StateFileSurvivesRestart) {
 TEST_F(ServerTest, ProgramServesAndStopsOnSigterm) {
   zkop::testing::TempDir dir("devkube-prog");
   std::string out = dir.Path("out.txt");
-  zkop::testing::Subprocess p(
-      {ZKOP_DEVKUBE_BIN, "--listen", host_ + ":0", "--kubeconfig-out", dir.Path("kubeconfig")},
-      out);
+  zkop::testing::Subprocess p({ZKOP_DEVKUBE_BIN, "--no-pods", "--listen", host_ + ":0",
+                               "--kubeconfig-out", dir.Path("kubeconfig")},
+                              out);
   std::string first;
   for (int i = 0; i < 100 && first.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
