@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -16,7 +18,12 @@
 namespace zkop::devkube::pods {
 namespace {
 
-// Process groups started and not yet reaped, for the atexit cleanup.
+// Process groups started and not yet reaped. Two last-resort cleanups use it:
+//  - an atexit handler SIGKILLs them when the process exits without stopping its runtime;
+//  - a reaper process (forked once, in its own process group, holding only one end of a
+//    socket pair) learns every group as it starts and ends, and SIGKILLs the ones left when
+//    the socket closes — that is, when this process dies in any way, SIGKILL included. It
+//    catches what PR_SET_PDEATHSIG cannot: grandchildren.
 std::mutex& RegistryMutex() {
   static std::mutex mu;
   return mu;
@@ -29,6 +36,72 @@ void KillRegistered() {
   std::lock_guard lock(RegistryMutex());
   for (int pgid : Registry()) ::kill(-pgid, SIGKILL);
 }
+
+// The reaper's loop: only async-signal-safe calls (it is a fork of a threaded process).
+[[noreturn]] void ReaperMain(int fd) {
+  constexpr int kMax = 8192;
+  static int groups[kMax];
+  int count = 0;
+  int32_t msg;
+  while (true) {
+    ssize_t n = ::read(fd, &msg, sizeof msg);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof msg)) break;  // EOF: the owner is gone
+    if (msg > 0 && count < kMax) {
+      groups[count++] = msg;
+    } else if (msg < 0) {
+      for (int i = 0; i < count; ++i) {
+        if (groups[i] == -msg) {
+          groups[i] = groups[--count];
+          break;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < count; ++i) ::kill(-groups[i], SIGKILL);
+  ::_exit(0);
+}
+
+// The socket to the reaper (-1 when it could not be started). Called with RegistryMutex held.
+int ReaperSocket() {
+  static int sock = [] {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -1;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);  // a terminal's Ctrl-C to the owner's group does not reach it
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::signal(SIGINT, SIG_IGN);
+      ::signal(SIGTERM, SIG_IGN);
+      ::signal(SIGHUP, SIG_IGN);
+      // Keep nothing of the owner's open files (sockets, listeners) but the socket.
+      ::dup2(fds[1], 3);
+      ::close_range(4, ~0U, 0);
+      ReaperMain(3);
+    }
+    ::close(fds[1]);
+    if (pid < 0) {
+      ::close(fds[0]);
+      return -1;
+    }
+    return fds[0];
+  }();
+  return sock;
+}
+
+void Track(int pgid, bool started) {
+  const int32_t msg = started ? pgid : -pgid;
+  const int sock = ReaperSocket();
+  if (sock >= 0) (void)::send(sock, &msg, sizeof msg, MSG_NOSIGNAL);
+  if (started) {
+    Registry().insert(pgid);
+  } else {
+    Registry().erase(pgid);
+  }
+}
+
 void EnsureAtExit() {
   static std::once_flag once;
   std::call_once(once, [] { std::atexit(&KillRegistered); });
@@ -83,6 +156,7 @@ class SystemLauncher : public ProcessLauncher {
     }
     const pid_t parent = ::getpid();
     std::unique_lock lock(RegistryMutex());
+    ReaperSocket();  // forked before the child, never by it
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::setpgid(0, 0);
@@ -111,7 +185,7 @@ class SystemLauncher : public ProcessLauncher {
     const int fork_errno = errno;
     if (pid > 0) {
       ::setpgid(pid, pid);  // also in the parent: no window where signals miss the group
-      Registry().insert(pid);
+      Track(pid, true);
     }
     lock.unlock();
     ::close(in);
@@ -166,7 +240,7 @@ class SystemLauncher : public ProcessLauncher {
  private:
   static void Forget(int pid) {
     std::lock_guard lock(RegistryMutex());
-    Registry().erase(pid);
+    Track(pid, false);
   }
 };
 

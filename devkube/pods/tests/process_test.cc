@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -100,6 +101,65 @@ TEST(ProcessTest, RunWithTimeoutKillsSlowCommands) {
   auto exit = RunWithTimeout(*launcher, spec, milliseconds(2000), &error);
   ASSERT_TRUE(exit);
   EXPECT_EQ(exit->exit_code, 0);
+}
+
+}  // namespace
+}  // namespace zkop::devkube::pods
+
+namespace zkop::devkube::pods {
+namespace {
+
+// Run by ReaperKillsGrandchildrenWhenTheOwnerIsKilled in a child process: starts a shell
+// whose background sleep is a grandchild, reports its pid, then waits to be SIGKILLed.
+TEST(ProcessTest, ReaperHelper) {
+  const char* out = std::getenv("ZKOP_REAPER_HELPER_OUT");
+  if (!out) GTEST_SKIP() << "helper of ReaperKillsGrandchildrenWhenTheOwnerIsKilled";
+  auto launcher = MakeSystemLauncher();
+  LaunchSpec spec;
+  spec.argv = {
+      "sh", "-c",
+      std::string("sleep 300 & echo $! > ") + out + ".tmp; mv " + out + ".tmp " + out + "; wait"};
+  spec.env = {"PATH=/usr/bin:/bin"};
+  std::string error;
+  ASSERT_TRUE(launcher->Start(spec, &error)) << error;
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+}
+
+TEST(ProcessTest, ReaperKillsGrandchildrenWhenTheOwnerIsKilled) {
+  zkop::testing::TempDir tmp("pod-reaper-test");
+  const std::string out = tmp.Path("grandchild.pid");
+  auto launcher = MakeSystemLauncher();
+  LaunchSpec spec;
+  spec.argv = {"/proc/self/exe", "--gtest_filter=ProcessTest.ReaperHelper"};
+  spec.env = {"PATH=/usr/bin:/bin", "ZKOP_REAPER_HELPER_OUT=" + out};
+  spec.log_path = tmp.Path("helper.log");
+  std::string error;
+  // /proc/self/exe is resolved by the child: the test binary itself.
+  auto owner = launcher->Start(spec, &error);
+  ASSERT_TRUE(owner) << error;
+  int grandchild = 0;
+  for (int i = 0; i < 500 && grandchild == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    const std::string text = zkop::testing::ReadFile(out);
+    if (!text.empty()) grandchild = std::stoi(text);
+  }
+  ASSERT_GT(grandchild, 0) << zkop::testing::ReadFile(spec.log_path);
+  ASSERT_EQ(::kill(grandchild, 0), 0);  // alive while its owner lives
+  // SIGKILL to the owner alone (not its group): no destructor, no atexit runs.
+  ::kill(*owner, SIGKILL);
+  ASSERT_TRUE(WaitExit(*launcher, *owner));
+  // Gone: no /proc entry, or a zombie waiting for init.
+  auto alive = [](int pid) {
+    const std::string stat = zkop::testing::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    const size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+  };
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    gone = !alive(grandchild);
+  }
+  EXPECT_TRUE(gone) << "grandchild " << grandchild << " survived its owner";
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // to the whole group), with PR_SET_PDEATHSIG = SIGKILL (it dies with the thread that started it
 // if the runtime's process dies without cleaning up) and stdin from /dev/null, stdout+stderr
 // appended to a log file. Every group it started and has not reaped yet is SIGKILLed by an
-// atexit handler: the last-resort cleanup when a test calls exit() without destructors.
+// atexit handler (exit() without destructors) and by a reaper process forked on first use
+// that outlives this process by a moment: when this process dies in any way (a crashed or
+// SIGKILLed test), the reaper kills the groups left, grandchildren included.
 //
 // Contract: thread-safe. Start fails (nullopt + *error, e.g. "exec /x: No such file or
 // directory") when the program cannot be executed; nothing throws.
