@@ -390,6 +390,11 @@ TEST(ClientTest, SessionExpiryCreatesANewSessionAndTellsTheOwner) {
   const int64_t first = c.session_id();
   std::promise<WatchEvent> watch;
   ASSERT_TRUE(c.Get(root + "/me", [&](const WatchEvent& e) { watch.set_value(e); }).status.ok());
+  std::string kept_value;
+  auto kept = c.KeepWatchingData(root + "/cfg", [&](const DataResult& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    kept_value = r.status.ok() ? r.data : "<absent>";
+  });
 
   // Expire it: take the session over from a second handle and close it there.
   {
@@ -425,6 +430,14 @@ TEST(ClientTest, SessionExpiryCreatesANewSessionAndTellsTheOwner) {
   StatResult st = c.Exists(root + "/me");
   ASSERT_TRUE(st.status.ok()) << st.status.ToString();
   EXPECT_EQ(st.stat.ephemeral_owner, c.session_id());
+  // The kept watch was re-armed on the new session.
+  auto writer = Connected();
+  ASSERT_TRUE(writer->Create(root + "/cfg", "after-expiry").status.ok());
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return kept_value == "after-expiry";
+  }));
+  kept.reset();
   c.Close();
   auto cleanup = Connected();
   EXPECT_TRUE(Eventually([&] { return cleanup->DeleteTree(root).ok(); }));
