@@ -1,5 +1,6 @@
 #include "zkop/agent/agent.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,7 +28,10 @@ Agent::Agent(AgentConfig config, std::vector<Declared> declared, AgentDeps deps)
       deps_(std::move(deps)),
       metrics_(config_.session_path_budget),
       syncer_(deps_.store, WithBudget(deps_.sync, config_.session_path_budget),
-              [this] { Wake(); }) {}
+              [this] { Wake(); }) {
+  config_.services.clear();  // resolved into declared_; not needed again
+  malloc_trim(0);
+}
 
 void Agent::Stop() {
   std::lock_guard<std::mutex> l(mu_);
@@ -41,22 +45,22 @@ void Agent::Wake() {
   cv_.notify_all();
 }
 
-void Agent::LogChanges(const Diagnosis& diagnosis, const DesiredState& desired) {
-  last_seen_.resize(declared_.size());
+void Agent::LogChanges(const Diagnosis& diagnosis) {
+  last_seen_.resize(declared_.size(), 0);
   for (size_t i = 0; i < declared_.size(); ++i) {
     const Decision& d = diagnosis.decisions[i];
     const Declared& s = declared_[i];
-    std::string path = desired.paths[i].empty() ? "" : desired.paths[i].front();
-    std::string seen = std::string(StateLabel(d.state)) + "\n" +
-                       (d.state == ServiceState::kRegister ? path : d.reason);
+    size_t seen =
+        std::hash<std::string>()(std::string(StateLabel(d.state)) + "\n" + d.reason + "\n" +
+                                 std::to_string(d.registry_port) + "/" + std::to_string(d.pid));
     if (last_seen_[i] == seen) continue;
     last_seen_[i] = seen;
     if (d.state == ServiceState::kRegister) {
       Log().Info("registering", {{"service", s.key_path},
                                  {"interface", s.interface_name},
+                                 {"host", s.host},
                                  {"port", d.registry_port},
-                                 {"pid", d.pid},
-                                 {"path", path}});
+                                 {"pid", d.pid}});
     } else if (d.state == ServiceState::kNotListening) {
       Log().Info("not listening",
                  {{"service", s.key_path}, {"interface", s.interface_name}, {"reason", d.reason}});
@@ -85,9 +89,14 @@ void Agent::Round(bool verify) {
   if (!table.error.empty()) Log().Warn("port probe incomplete", {{"error", table.error}});
   Diagnosis diagnosis = Diagnose(declared_, table, *deps_.probe);
   DesiredState desired = BuildDesired(config_, declared_, diagnosis, &stamps_, deps_.now_ms(),
-                                      static_cast<int64_t>(getpid()));
-  LogChanges(diagnosis, desired);
+                                      static_cast<int64_t>(getpid()), /*details=*/false);
+  LogChanges(diagnosis);
   bool ok = syncer_.Sync(desired.nodes);
+  // After a round that changed the set, give the freed memory back (10,000 paths are MBs).
+  if (desired.nodes.size() != last_desired_size_ || !ok) {
+    last_desired_size_ = desired.nodes.size();
+    malloc_trim(0);
+  }
   if (verify) {
     size_t wrong = syncer_.Verify();
     if (wrong > 0) {

@@ -36,10 +36,12 @@ std::string Revision(const std::set<std::string>& parts) {
 
 DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>& declared,
                           const Diagnosis& diagnosis, Stamps* stamps, int64_t now_ms,
-                          int64_t agent_pid) {
+                          int64_t agent_pid, bool details) {
   DesiredState out;
-  out.urls.resize(declared.size());
-  out.paths.resize(declared.size());
+  if (details) {
+    out.urls.resize(declared.size());
+    out.paths.resize(declared.size());
+  }
   bool interface_mode = config.register_mode != RegisterMode::kInstance;
   bool instance_mode = config.register_mode != RegisterMode::kInterface;
   std::map<std::string, int64_t> live;
@@ -76,11 +78,11 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
     spec.release = config.release;
     spec.timestamp_ms = ts;
     spec.extra = d.parameters;
-    out.urls[i] = dubbo::ProviderUrl(spec);
-    if (interface_mode) {
+    if (details) out.urls[i] = dubbo::ProviderUrl(spec);
+    if (interface_mode && (registrable || details)) {
       std::string path = dubbo::ProviderNodePath(config.root, spec);
-      out.paths[i].push_back(path);
-      if (registrable) out.nodes[path] = d.host;
+      if (details) out.paths[i].push_back(path);
+      if (registrable) out.nodes[std::move(path)] = d.host;
     }
     if (instance_mode) {
       dubbo::InstanceSpec is;
@@ -88,7 +90,7 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
       is.host = d.host;
       is.port = dec.registry_port;
       std::string path = dubbo::InstanceNodePath(config.services_root, is);
-      out.paths[i].push_back(path);
+      if (details) out.paths[i].push_back(path);
       if (!registrable) continue;
       Instance& inst = instances[path];
       if (inst.services.empty()) {

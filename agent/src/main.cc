@@ -91,12 +91,15 @@ int Run(const std::string& file) {
   deps.on_round = [&health](bool ready, const std::string& reason) {
     if (health) health->SetReady(ready, reason);
   };
-  zkop::agent::Agent agent(config, declared, deps);
+  const std::string metrics_address = config.metrics_address;
+  const std::string connect = config.connect;
+  const size_t services = declared.size();
+  zkop::agent::Agent agent(std::move(config), std::move(declared), deps);
 
-  if (!config.metrics_address.empty()) {
+  if (!metrics_address.empty()) {
     try {
-      health = std::make_unique<zkop::http::HealthServer>(config.metrics_address,
-                                                          agent.metrics().registry());
+      health =
+          std::make_unique<zkop::http::HealthServer>(metrics_address, agent.metrics().registry());
     } catch (const std::exception& e) {
       std::cerr << "zkop-agent: " << e.what() << "\n";
       return 1;
@@ -110,9 +113,9 @@ int Run(const std::string& file) {
   });
   log.Info("starting", {{"version", zkop::kVersion},
                         {"config", file},
-                        {"services", static_cast<unsigned long>(declared.size())},
-                        {"zookeeper", config.connect},
-                        {"metrics", config.metrics_address}});
+                        {"services", static_cast<unsigned long>(services)},
+                        {"zookeeper", connect},
+                        {"metrics", metrics_address}});
   agent.Run();
   // Run returns only after Stop(); the waiter has finished or is finishing.
   waiter.join();

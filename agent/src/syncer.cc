@@ -27,16 +27,14 @@ std::string_view RegErrorName(RegError e) {
   return "other";
 }
 
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 // Async completions are queued here by whatever thread answers and applied on the syncer
 // thread, so all engine state is touched by one thread only. Late answers (after a
 // deadline) are dropped with the queue; the next Sync re-derives the truth.
-class Completions {
+class Syncer::Pending {
  public:
-  Completions() : s_(std::make_shared<State>()) {}
+  Pending() : s_(std::make_shared<State>()) {}
 
   // Call once per submitted operation; the returned function must be called exactly once,
   // from any thread, with the work to apply on the syncer thread.
@@ -79,6 +77,8 @@ class Completions {
   std::shared_ptr<State> s_;
 };
 
+namespace {
+
 std::string Parent(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == 0 || slash == std::string::npos ? "" : path.substr(0, slash);
@@ -96,29 +96,45 @@ Syncer::~Syncer() {
     if (s && s->session) s->session->Close();
   }
 }
-
 void Syncer::CountError(const std::string& reason) {
   std::lock_guard<std::mutex> l(stats_mu_);
   ++stats_.errors[reason];
 }
 
+void Syncer::SetOwned(Entry& e, bool owned) {
+  if (e.owned == owned) return;
+  e.owned = owned;
+  shards_[e.shard]->owned += owned ? 1 : -1;
+}
+
+void Syncer::Forget(std::map<std::string, Entry>::iterator it) {
+  Shard& sh = *shards_[it->second.shard];
+  if (it->second.owned) --sh.owned;
+  --sh.nodes;
+  sh.bytes -= Cost(it->first);
+  entries_.erase(it);
+}
+
 void Syncer::CheckSessions() {
-  for (auto& sh : shards_) {
-    if (!sh->session) continue;
-    int64_t id = sh->session->session_id();
-    if (id != 0 && sh->session_id != 0 && id != sh->session_id) {
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    Shard& sh = *shards_[i];
+    if (!sh.session) continue;
+    int64_t id = sh.session->session_id();
+    if (id != 0 && sh.session_id != 0 && id != sh.session_id) {
       // A new session: the old one expired and took its ephemeral nodes with it.
-      sh->owned.clear();
+      for (auto& [path, e] : entries_) {
+        if (e.shard == i) SetOwned(e, false);
+      }
       std::lock_guard<std::mutex> l(stats_mu_);
       ++stats_.expirations;
     }
-    uint64_t reconnects = sh->session->reconnects();
-    if (reconnects > sh->reconnects_seen) {
+    uint64_t reconnects = sh.session->reconnects();
+    if (reconnects > sh.reconnects_seen) {
       std::lock_guard<std::mutex> l(stats_mu_);
-      stats_.reconnects += reconnects - sh->reconnects_seen;
+      stats_.reconnects += reconnects - sh.reconnects_seen;
     }
-    sh->reconnects_seen = reconnects;
-    if (id != 0) sh->session_id = id;
+    sh.reconnects_seen = reconnects;
+    if (id != 0) sh.session_id = id;
   }
 }
 
@@ -128,35 +144,47 @@ size_t Syncer::ShardFor(const std::string& path) {
     Shard& sh = *shards_[i];
     if (sh.session && sh.bytes + cost <= options_.path_budget) return i;
   }
-  for (size_t i = 0; i < shards_.size(); ++i) {
-    if (!shards_[i]->session) {
-      shards_[i]->session = store_->Open(wake_);
-      shards_[i]->session_id = shards_[i]->session->session_id();
-      return i;
-    }
-  }
-  auto sh = std::make_unique<Shard>();
-  sh->session = store_->Open(wake_);
-  sh->session_id = sh->session->session_id();
-  shards_.push_back(std::move(sh));
-  return shards_.size() - 1;
+  size_t i = 0;
+  while (i < shards_.size() && shards_[i]->session) ++i;
+  if (i == shards_.size()) shards_.push_back(std::make_unique<Shard>());
+  Shard& sh = *shards_[i];
+  sh.session = store_->Open(wake_);
+  sh.session_id = sh.session->session_id();
+  return i;
 }
+
+namespace {
+// Batches of at most batch_size nodes and batch_bytes bytes (ZooKeeper refuses requests
+// over its jute.maxbuffer, 1 MB by default).
+template <typename T, typename Size>
+std::vector<std::vector<T>> Batches(std::vector<T> items, const SyncOptions& o, Size size) {
+  std::vector<std::vector<T>> out;
+  size_t bytes = 0;
+  for (auto& item : items) {
+    size_t b = size(item);
+    if (out.empty() || out.back().size() >= o.batch_size || bytes + b > o.batch_bytes) {
+      out.emplace_back();
+      bytes = 0;
+    }
+    bytes += b;
+    out.back().push_back(std::move(item));
+  }
+  return out;
+}
+}  // namespace
 
 bool Syncer::DeleteUndesired(const std::map<std::string, std::string>& desired) {
   std::map<size_t, std::vector<std::string>> todo;
-  for (const auto& [path, idx] : shard_of_) {
+  for (const auto& [path, e] : entries_) {
     auto it = desired.find(path);
-    if (it == desired.end() || data_of_[path] != it->second) todo[idx].push_back(path);
+    if (it == desired.end() || e.data != it->second) todo[e.shard].push_back(path);
   }
   bool ok = true;
-  Completions c;
+  Pending c;
   auto deadline = Clock::now() + options_.op_timeout;
-  auto forget = [this](size_t idx, const std::string& path) {
-    Shard& sh = *shards_[idx];
-    sh.owned.erase(path);
-    if (sh.assigned.erase(path)) sh.bytes -= Cost(path);
-    shard_of_.erase(path);
-    data_of_.erase(path);
+  auto forget = [this](const std::string& path) {
+    auto it = entries_.find(path);
+    if (it != entries_.end()) Forget(it);
   };
   for (auto& [idx, paths] : todo) {
     Shard& sh = *shards_[idx];
@@ -164,27 +192,25 @@ bool Syncer::DeleteUndesired(const std::map<std::string, std::string>& desired) 
       ok = false;
       continue;
     }
-    for (size_t start = 0; start < paths.size(); start += options_.batch_size) {
-      std::vector<std::string> batch(
-          paths.begin() + start,
-          paths.begin() + std::min(paths.size(), start + options_.batch_size));
+    auto size = [](const std::string& p) { return p.size(); };
+    for (auto& batch : Batches(std::move(paths), options_, size)) {
       if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
       auto post = c.Begin();
       sh.session->DeleteAll(
-          batch, [post, batch, idx, this, &c, &ok, &forget](RegStatus st, std::vector<RegError>) {
-            post([=, this, &c, &ok, &forget] {
+          batch, [post, batch, &sh, &c, &ok, &forget, this](RegStatus st, std::vector<RegError>) {
+            post([=, &sh, &c, &ok, &forget, this] {
               if (st.ok()) {
-                for (const auto& p : batch) forget(idx, p);
+                for (const auto& p : batch) forget(p);
                 return;
               }
               // One bad path fails the whole multi: go one by one.
               for (const auto& p : batch) {
                 auto post1 = c.Begin();
-                shards_[idx]->session->DeleteAll(
-                    {p}, [post1, p, idx, this, &ok, &forget](RegStatus s1, std::vector<RegError>) {
-                      post1([=, this, &ok, &forget] {
+                sh.session->DeleteAll(
+                    {p}, [post1, p, &ok, &forget, this](RegStatus s1, std::vector<RegError>) {
+                      post1([=, &ok, &forget, this] {
                         if (s1.ok() || s1.error == RegError::kNoNode) {
-                          forget(idx, p);
+                          forget(p);
                         } else {
                           ok = false;
                           CountError(std::string(RegErrorName(s1.error)));
@@ -203,129 +229,149 @@ bool Syncer::DeleteUndesired(const std::map<std::string, std::string>& desired) 
   return ok;
 }
 
-bool Syncer::CreateMissing(Shard& sh, const std::map<std::string, std::string>& desired) {
-  std::vector<std::string> missing;
-  for (const auto& p : sh.assigned) {
-    if (!sh.owned.count(p)) missing.push_back(p);
+bool Syncer::WaitConnected(Shard& sh) {
+  if (sh.session->connected()) return true;
+  if (sh.session_id != 0) return false;  // a known session lost its connection: later
+  // A freshly opened session connects in the background: give it a moment.
+  auto until = Clock::now() +
+               std::min<std::chrono::milliseconds>(options_.op_timeout, std::chrono::seconds(3));
+  while (!sh.session->connected() && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (missing.empty()) return true;
-  if (!sh.session->connected()) {
-    if (sh.session_id != 0) return false;  // a known session lost its connection: later
-    // A freshly opened session connects in the background: give it a moment.
-    auto until = Clock::now() +
-                 std::min<std::chrono::milliseconds>(options_.op_timeout, std::chrono::seconds(3));
-    while (!sh.session->connected() && Clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    CheckSessions();
-    if (!sh.session->connected()) return false;
-  }
-  auto deadline = Clock::now() + options_.op_timeout;
-  Completions c;
-  bool ok = true;
+  CheckSessions();
+  return sh.session->connected();
+}
 
-  std::set<std::string> parents;
-  for (const auto& p : missing) {
-    std::string parent = Parent(p);
-    if (!parent.empty() && !known_parents_.count(parent)) parents.insert(parent);
-  }
-  if (!parents.empty()) {
-    auto post = c.Begin();
-    std::vector<std::string> list(parents.begin(), parents.end());
-    sh.session->EnsurePersistent(list, [post, list, this, &ok](RegStatus st) {
-      post([=, this, &ok] {
-        if (st.ok()) {
-          known_parents_.insert(list.begin(), list.end());
-        } else {
-          ok = false;
-          CountError(std::string(RegErrorName(st.error)));
-        }
-      });
-    });
-    if (!c.RunUntil(0, deadline) || !ok) {
-      if (ok) CountError("timeout");
-      return false;
-    }
-  }
+void Syncer::MarkOwned(const std::string& path, size_t shard) {
+  auto it = entries_.find(path);
+  if (it != entries_.end() && it->second.shard == shard) SetOwned(it->second, true);
+}
 
+void Syncer::CreateOne(size_t idx, const std::string& p, int attempts, Pending& c, bool& ok) {
+  Shard& sh = *shards_[idx];
+  auto entry = entries_.find(p);
+  if (entry == entries_.end()) return;
   int64_t session_id = sh.session_id;
-  std::vector<std::string> retry;
-  auto node = [&desired](const std::string& p) { return NodeSpec{p, desired.at(p)}; };
-  for (size_t start = 0; start < missing.size(); start += options_.batch_size) {
-    std::vector<std::string> batch(
-        missing.begin() + start,
-        missing.begin() + std::min(missing.size(), start + options_.batch_size));
-    std::vector<NodeSpec> nodes;
-    nodes.reserve(batch.size());
-    for (const auto& p : batch) nodes.push_back(node(p));
-    if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
-    auto post = c.Begin();
-    sh.session->CreateEphemerals(std::move(nodes),
-                                 [post, batch, &sh, &retry](RegStatus st, std::vector<RegError>) {
-                                   post([=, &sh, &retry] {
-                                     if (st.ok()) {
-                                       sh.owned.insert(batch.begin(), batch.end());
-                                     } else {
-                                       retry.insert(retry.end(), batch.begin(), batch.end());
-                                     }
-                                   });
-                                 });
-  }
-  if (!c.RunUntil(0, deadline)) {
-    CountError("timeout");
-    return false;
-  }
-  if (retry.empty()) return ok;
-
-  // Node by node: find what failed the batch and resolve it.
-  std::function<void(const std::string&, int)> create_one;
-  create_one = [&](const std::string& p, int attempts) {
-    auto post = c.Begin();
-    sh.session->CreateEphemerals({node(p)}, [post, p, attempts, &sh, &c, &ok, &create_one, this,
-                                             session_id](RegStatus st, std::vector<RegError>) {
-      post([=, &sh, &c, &ok, &create_one, this] {
-        if (st.ok()) {
-          sh.owned.insert(p);
-          return;
-        }
-        if (st.error == RegError::kNoNode) known_parents_.erase(Parent(p));
-        if (st.error != RegError::kNodeExists || attempts == 0) {
-          ok = false;
-          CountError(std::string(RegErrorName(st.error)));
-          return;
-        }
-        // It exists: ours (an earlier create whose answer was lost) or stale.
-        auto post2 = c.Begin();
-        sh.session->Owner(p, [post2, p, attempts, &sh, &c, &ok, &create_one, this, session_id](
-                                 RegStatus s2, int64_t owner) {
-          post2([=, &sh, &c, &ok, &create_one, this] {
-            if (s2.ok() && owner == session_id) {
-              sh.owned.insert(p);
-              return;
-            }
-            if (!s2.ok() && s2.error != RegError::kNoNode) {
-              ok = false;
-              CountError(std::string(RegErrorName(s2.error)));
-              return;
-            }
-            // Stale (another session's) or gone meanwhile: replace it.
-            {
-              std::lock_guard<std::mutex> l(stats_mu_);
-              ++stats_.restored;
-            }
-            auto post3 = c.Begin();
-            sh.session->DeleteAll(
-                {p}, [post3, p, attempts, &create_one](RegStatus, std::vector<RegError>) {
-                  post3([=, &create_one] { create_one(p, attempts - 1); });
-                });
+  auto post = c.Begin();
+  sh.session->CreateEphemerals(
+      {NodeSpec{p, entry->second.data}}, [post, p, attempts, idx, &sh, &c, &ok, this, session_id](
+                                             RegStatus st, std::vector<RegError>) {
+        post([=, &sh, &c, &ok, this] {
+          if (st.ok()) return MarkOwned(p, idx);
+          if (st.error == RegError::kNoNode) known_parents_.erase(Parent(p));
+          if (st.error != RegError::kNodeExists || attempts == 0) {
+            ok = false;
+            CountError(std::string(RegErrorName(st.error)));
+            return;
+          }
+          // It exists: ours (an earlier create whose answer was lost) or stale.
+          auto post2 = c.Begin();
+          sh.session->Owner(p, [post2, p, attempts, idx, &sh, &c, &ok, this, session_id](
+                                   RegStatus s2, int64_t owner) {
+            post2([=, &sh, &c, &ok, this] {
+              if (s2.ok() && owner == session_id) return MarkOwned(p, idx);
+              if (!s2.ok() && s2.error != RegError::kNoNode) {
+                ok = false;
+                CountError(std::string(RegErrorName(s2.error)));
+                return;
+              }
+              // Stale (another session's) or gone meanwhile: replace it.
+              {
+                std::lock_guard<std::mutex> l(stats_mu_);
+                ++stats_.restored;
+              }
+              auto post3 = c.Begin();
+              sh.session->DeleteAll(
+                  {p}, [post3, p, attempts, idx, &c, &ok, this](RegStatus, std::vector<RegError>) {
+                    post3([=, &c, &ok, this] { CreateOne(idx, p, attempts - 1, c, ok); });
+                  });
+            });
           });
         });
       });
-    });
-  };
-  for (const auto& p : retry) {
-    if (!c.RunUntil(options_.max_in_flight * 64, deadline)) break;
-    create_one(p, 2);
+}
+
+bool Syncer::CreateMissing() {
+  bool ok = true;
+  // What each shard lacks (one pass over the entries).
+  std::vector<std::vector<NodeSpec>> missing(shards_.size());
+  for (const auto& [path, e] : entries_) {
+    if (!e.owned) missing[e.shard].push_back(NodeSpec{path, e.data});
+  }
+  std::vector<size_t> usable;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    if (missing[i].empty() || !shards_[i]->session) continue;
+    if (!WaitConnected(*shards_[i])) {
+      ok = false;
+      continue;
+    }
+    usable.push_back(i);
+  }
+  if (usable.empty()) return ok;
+  auto deadline = Clock::now() + options_.op_timeout;
+  Pending c;
+
+  // Persistent parents first (any session may create them).
+  std::set<std::string> parents;
+  for (size_t i : usable) {
+    for (const auto& n : missing[i]) {
+      std::string parent = Parent(n.path);
+      if (!parent.empty() && !known_parents_.count(parent)) parents.insert(parent);
+    }
+  }
+  if (!parents.empty()) {
+    bool parents_ok = true;
+    auto post = c.Begin();
+    std::vector<std::string> list(parents.begin(), parents.end());
+    shards_[usable.front()]->session->EnsurePersistent(
+        list, [post, list, this, &parents_ok](RegStatus st) {
+          post([=, this, &parents_ok] {
+            if (st.ok()) {
+              known_parents_.insert(list.begin(), list.end());
+            } else {
+              parents_ok = false;
+              CountError(std::string(RegErrorName(st.error)));
+            }
+          });
+        });
+    if (!c.RunUntil(0, deadline)) {
+      CountError("timeout");
+      return false;
+    }
+    if (!parents_ok) return false;
+  }
+
+  // Batched multis, round-robin over the sessions, at most max_in_flight in all. A failed
+  // batch is retried node by node to find and resolve the culprit.
+  auto size = [](const NodeSpec& n) { return n.path.size() + n.data.size(); };
+  std::vector<std::vector<std::vector<NodeSpec>>> batches;
+  for (size_t i : usable) batches.push_back(Batches(std::move(missing[i]), options_, size));
+  for (size_t round = 0;; ++round) {
+    bool any = false;
+    for (size_t k = 0; k < usable.size(); ++k) {
+      if (round >= batches[k].size()) continue;
+      any = true;
+      size_t idx = usable[k];
+      std::vector<NodeSpec>& nodes = batches[k][round];
+      std::vector<std::string> paths;
+      paths.reserve(nodes.size());
+      for (const auto& n : nodes) paths.push_back(n.path);
+      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
+      auto post = c.Begin();
+      shards_[idx]->session->CreateEphemerals(std::move(nodes),
+                                              [post, paths = std::move(paths), idx, &c, &ok, this](
+                                                  RegStatus st, std::vector<RegError>) {
+                                                post([=, &c, &ok, this] {
+                                                  if (st.ok()) {
+                                                    for (const auto& p : paths) MarkOwned(p, idx);
+                                                    return;
+                                                  }
+                                                  for (const auto& p : paths)
+                                                    CreateOne(idx, p, 2, c, ok);
+                                                });
+                                              });
+    }
+    if (!any) break;
   }
   if (!c.RunUntil(0, deadline)) {
     CountError("timeout");
@@ -338,26 +384,22 @@ bool Syncer::Sync(const std::map<std::string, std::string>& desired) {
   CheckSessions();
   bool ok = DeleteUndesired(desired);
   for (const auto& [path, data] : desired) {
-    if (shard_of_.count(path)) continue;
+    if (entries_.count(path)) continue;
     size_t idx = ShardFor(path);
-    shards_[idx]->assigned.insert(path);
-    shards_[idx]->bytes += Cost(path);
-    shard_of_[path] = idx;
-    data_of_[path] = data;
+    Shard& sh = *shards_[idx];
+    ++sh.nodes;
+    sh.bytes += Cost(path);
+    entries_.emplace(path, Entry{idx, false, data});
   }
   CheckSessions();
-  for (auto& sh : shards_) {
-    if (sh->session && !CreateMissing(*sh, desired)) ok = false;
-  }
+  if (!CreateMissing()) ok = false;
   // Extra sessions left empty go; the first one stays (it is the agent's "up" signal).
   for (size_t i = 1; i < shards_.size(); ++i) {
     Shard& sh = *shards_[i];
-    if (sh.session && sh.assigned.empty()) {
+    if (sh.session && sh.nodes == 0) {
       sh.session->Close();
       sh.session.reset();
-      sh.session_id = 0;
-      sh.owned.clear();
-      sh.reconnects_seen = 0;
+      sh = Shard{};
     }
   }
   if (shards_.empty()) ShardFor("");  // keep one session even with nothing to register
@@ -371,26 +413,28 @@ bool Syncer::Sync(const std::map<std::string, std::string>& desired) {
 
 size_t Syncer::Verify() {
   CheckSessions();
-  Completions c;
+  Pending c;
   auto deadline = Clock::now() + options_.op_timeout;
   size_t wrong = 0;
-  for (auto& shp : shards_) {
-    Shard& sh = *shp;
-    if (!sh.session || !sh.session->connected()) continue;
+  for (auto& [path, e] : entries_) {
+    Shard& sh = *shards_[e.shard];
+    if (!e.owned || !sh.session || !sh.session->connected()) continue;
+    if (!c.RunUntil(1024, deadline)) break;
+    auto post = c.Begin();
+    size_t idx = e.shard;
     int64_t session_id = sh.session_id;
-    std::vector<std::string> owned(sh.owned.begin(), sh.owned.end());
-    for (const auto& p : owned) {
-      if (!c.RunUntil(1024, deadline)) break;
-      auto post = c.Begin();
-      sh.session->Owner(p, [post, p, &sh, &wrong, session_id](RegStatus st, int64_t owner) {
-        post([=, &sh, &wrong] {
-          if ((st.ok() && owner != session_id) || st.error == RegError::kNoNode) {
-            sh.owned.erase(p);
+    std::string p = path;
+    sh.session->Owner(p, [post, p, idx, &wrong, this, session_id](RegStatus st, int64_t owner) {
+      post([=, &wrong, this] {
+        if ((st.ok() && owner != session_id) || st.error == RegError::kNoNode) {
+          auto it = entries_.find(p);
+          if (it != entries_.end() && it->second.shard == idx && it->second.owned) {
+            SetOwned(it->second, false);
             ++wrong;
           }
-        });
+        }
       });
-    }
+    });
   }
   if (!c.RunUntil(0, deadline)) CountError("timeout");
   if (wrong) {
@@ -402,43 +446,46 @@ size_t Syncer::Verify() {
 }
 
 bool Syncer::RemoveAll(Clock::time_point deadline) {
-  Completions c;
+  Pending c;
   bool ok = true;
-  for (auto& shp : shards_) {
-    Shard& sh = *shp;
-    if (!sh.session || sh.assigned.empty()) continue;
-    if (!sh.session->connected()) {
+  std::map<size_t, std::vector<std::string>> by_shard;
+  for (const auto& [path, e] : entries_) by_shard[e.shard].push_back(path);
+  for (auto& [idx, paths] : by_shard) {
+    Shard& sh = *shards_[idx];
+    if (!sh.session || !sh.session->connected()) {
       ok = false;
       continue;
     }
-    std::vector<std::string> paths(sh.assigned.begin(), sh.assigned.end());
-    for (size_t start = 0; start < paths.size(); start += options_.batch_size) {
-      std::vector<std::string> batch(
-          paths.begin() + start,
-          paths.begin() + std::min(paths.size(), start + options_.batch_size));
+    auto size = [](const std::string& p) { return p.size(); };
+    for (auto& batch : Batches(std::move(paths), options_, size)) {
       if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
       auto post = c.Begin();
-      sh.session->DeleteAll(batch, [post, batch, &sh, &c, &ok](RegStatus st,
-                                                               std::vector<RegError>) {
-        post([=, &sh, &c, &ok] {
-          if (st.ok()) {
-            for (const auto& p : batch) sh.owned.erase(p);
-            return;
-          }
-          for (const auto& p : batch) {
-            auto post1 = c.Begin();
-            sh.session->DeleteAll({p}, [post1, p, &sh, &ok](RegStatus s1, std::vector<RegError>) {
-              post1([=, &sh, &ok] {
-                if (s1.ok() || s1.error == RegError::kNoNode) {
-                  sh.owned.erase(p);
-                } else {
-                  ok = false;
-                }
-              });
+      sh.session->DeleteAll(
+          batch, [post, batch, &sh, &c, &ok, this](RegStatus st, std::vector<RegError>) {
+            post([=, &sh, &c, &ok, this] {
+              auto forget = [this](const std::string& p) {
+                auto it = entries_.find(p);
+                if (it != entries_.end()) Forget(it);
+              };
+              if (st.ok()) {
+                for (const auto& p : batch) forget(p);
+                return;
+              }
+              for (const auto& p : batch) {
+                auto post1 = c.Begin();
+                sh.session->DeleteAll({p},
+                                      [post1, p, &ok, forget](RegStatus s1, std::vector<RegError>) {
+                                        post1([=, &ok] {
+                                          if (s1.ok() || s1.error == RegError::kNoNode) {
+                                            forget(p);
+                                          } else {
+                                            ok = false;
+                                          }
+                                        });
+                                      });
+              }
             });
-          }
-        });
-      });
+          });
     }
   }
   if (!c.RunUntil(0, deadline)) ok = false;
@@ -457,8 +504,8 @@ void Syncer::PublishStats() {
     s.session_id = sh->session->session_id();
     s.connected = sh->session->connected();
     s.path_bytes = sh->bytes;
-    s.nodes = sh->assigned.size();
-    s.owned = sh->owned.size();
+    s.nodes = sh->nodes;
+    s.owned = sh->owned;
     shards.push_back(s);
   }
   std::lock_guard<std::mutex> l(stats_mu_);

@@ -1,5 +1,7 @@
 #include "zkop/agent/zk_registry.h"
 
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -41,6 +43,137 @@ zk::ClientOptions MakeOptions(const ZkRegistryOptions& options, int index) {
   return o;
 }
 
+// Creates persistent nodes and their ancestors fast: level by level (shortest paths first),
+// skipping what GetChildren shows exists, the rest as batched multis; a batch that fails
+// (someone created a node meanwhile) is redone node by node, where NodeExists is fine.
+// Runs on the client's completion thread through async calls only.
+class ParentMaker : public std::enable_shared_from_this<ParentMaker> {
+ public:
+  ParentMaker(zk::Client* client, std::function<void(RegStatus)> done)
+      : client_(client), done_(std::move(done)) {}
+
+  void Start(const std::vector<std::string>& paths) {
+    for (const auto& p : paths) {
+      for (size_t s = p.find('/', 1);; s = p.find('/', s + 1)) {
+        std::string prefix = s == std::string::npos ? p : p.substr(0, s);
+        levels_[std::count(prefix.begin(), prefix.end(), '/')].insert(prefix);
+        if (s == std::string::npos) break;
+      }
+    }
+    NextLevel();
+  }
+
+ private:
+  static std::string Parent(const std::string& p) {
+    size_t s = p.rfind('/');
+    return s == 0 ? "/" : p.substr(0, s);
+  }
+
+  void Finish() {
+    auto done = std::move(done_);
+    done(first_);
+  }
+
+  void Fail(const zk::Status& s) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (first_.ok()) first_ = FromStatus(s);
+  }
+
+  // Looks up which nodes of the next level exist (children of parents we did not just create).
+  void NextLevel() {
+    if (levels_.empty() || !first_.ok()) return Finish();
+    level_ = std::move(levels_.begin()->second);
+    levels_.erase(levels_.begin());
+    std::set<std::string> parents;
+    for (const auto& p : level_) {
+      if (!created_.count(Parent(p))) parents.insert(Parent(p));
+    }
+    if (parents.empty()) return CreateLevel();
+    auto self = shared_from_this();
+    pending_ = parents.size();
+    for (const auto& parent : parents) {
+      zk::Status s = client_->GetChildrenAsync(parent, [self, parent](const zk::ChildrenResult& r) {
+        {
+          std::lock_guard<std::mutex> l(self->mu_);
+          if (r.status.ok()) {
+            std::string prefix = parent == "/" ? "" : parent;
+            for (const auto& c : r.children) self->level_.erase(prefix + "/" + c);
+          } else if (r.status.code() != zk::Error::kNoNode && self->first_.ok()) {
+            self->first_ = FromStatus(r.status);
+          }
+          if (--self->pending_ > 0) return;
+        }
+        self->CreateLevel();
+      });
+      if (!s.ok()) {
+        Fail(s);
+        std::lock_guard<std::mutex> l(mu_);
+        if (--pending_ > 0) continue;
+        return Finish();
+      }
+    }
+  }
+
+  void CreateLevel() {
+    if (!first_.ok()) return Finish();
+    std::vector<std::string> missing(level_.begin(), level_.end());
+    created_.insert(missing.begin(), missing.end());
+    if (missing.empty()) return NextLevel();
+    constexpr size_t kBatch = 500;
+    auto self = shared_from_this();
+    pending_ = (missing.size() + kBatch - 1) / kBatch;
+    for (size_t start = 0; start < missing.size(); start += kBatch) {
+      std::vector<std::string> batch(missing.begin() + start,
+                                     missing.begin() + std::min(missing.size(), start + kBatch));
+      std::vector<zk::Op> ops;
+      for (const auto& p : batch) ops.push_back(zk::Op::Create(p, ""));
+      zk::Status s = client_->MultiAsync(std::move(ops), [self, batch](const zk::MultiResult& r) {
+        if (r.status.ok()) return self->BatchDone();
+        {
+          std::lock_guard<std::mutex> l(self->mu_);
+          self->pending_ += batch.size();
+        }
+        for (const auto& p : batch) self->CreateOne(p);
+        self->BatchDone();
+      });
+      if (!s.ok()) {
+        Fail(s);
+        BatchDone();
+      }
+    }
+  }
+
+  void CreateOne(const std::string& p) {
+    auto self = shared_from_this();
+    zk::Status s =
+        client_->CreateAsync(p, "", zk::CreateOptions{}, [self](const zk::CreateResult& r) {
+          if (!r.status.ok() && r.status.code() != zk::Error::kNodeExists) self->Fail(r.status);
+          self->BatchDone();
+        });
+    if (!s.ok()) {
+      Fail(s);
+      BatchDone();
+    }
+  }
+
+  void BatchDone() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (--pending_ > 0) return;
+    }
+    NextLevel();
+  }
+
+  zk::Client* client_;
+  std::function<void(RegStatus)> done_;
+  std::map<size_t, std::set<std::string>> levels_;  // by depth
+  std::set<std::string> level_;                     // the level being made
+  std::set<std::string> created_;                   // made here: known to have no children
+  std::mutex mu_;
+  size_t pending_ = 0;
+  RegStatus first_;
+};
+
 class ZkSession : public RegistrySession {
  public:
   ZkSession(const ZkRegistryOptions& options, int index, std::function<void()> wake)
@@ -72,44 +205,8 @@ class ZkSession : public RegistrySession {
 
   void EnsurePersistent(std::vector<std::string> paths,
                         std::function<void(RegStatus)> done) override {
-    // Every ancestor, shortest first: the server answers in order, so a parent exists
-    // before its child's create is applied.
-    std::set<std::string> all;
-    for (const auto& p : paths) {
-      for (size_t slash = p.find('/', 1); slash != std::string::npos;
-           slash = p.find('/', slash + 1)) {
-        all.insert(p.substr(0, slash));
-      }
-      all.insert(p);
-    }
-    std::vector<std::string> ordered(all.begin(), all.end());
-    std::stable_sort(
-        ordered.begin(), ordered.end(), [](const std::string& a, const std::string& b) {
-          return std::count(a.begin(), a.end(), '/') < std::count(b.begin(), b.end(), '/');
-        });
-    struct Join {
-      std::mutex mu;
-      size_t left;
-      RegStatus first;
-      std::function<void(RegStatus)> done;
-    };
-    auto join = std::make_shared<Join>();
-    join->left = ordered.size();
-    join->done = std::move(done);
-    auto finish = [join](RegStatus st) {
-      std::unique_lock<std::mutex> l(join->mu);
-      if (!st.ok() && st.error != RegError::kNodeExists && join->first.ok()) join->first = st;
-      if (--join->left > 0) return;
-      RegStatus result = join->first;
-      l.unlock();
-      join->done(result);
-    };
-    for (const auto& p : ordered) {
-      zk::Status s = client_.CreateAsync(
-          p, "", zk::CreateOptions{},
-          [finish](const zk::CreateResult& r) { finish(FromStatus(r.status)); });
-      if (!s.ok()) finish(FromStatus(s));
-    }
+    auto maker = std::make_shared<ParentMaker>(&client_, std::move(done));
+    maker->Start(paths);
   }
 
   void CreateEphemerals(std::vector<NodeSpec> nodes, MultiDone done) override {

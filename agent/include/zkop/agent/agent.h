@@ -51,7 +51,7 @@ class Agent {
 
  private:
   void Round(bool verify);
-  void LogChanges(const Diagnosis& diagnosis, const DesiredState& desired);
+  void LogChanges(const Diagnosis& diagnosis);
 
   AgentConfig config_;
   std::vector<Declared> declared_;
@@ -59,7 +59,8 @@ class Agent {
   AgentMetrics metrics_;
   Syncer syncer_;
   Stamps stamps_;
-  std::vector<std::string> last_seen_;  // per service: state and path or reason last logged
+  std::vector<size_t> last_seen_;  // per service: hash of the state last logged
+  size_t last_desired_size_ = 0;
   std::vector<std::string> last_conflicts_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -39,8 +39,9 @@ struct DesiredState {
   std::vector<std::vector<std::string>> paths;
 };
 
+// `details`: fill urls and paths (for check); the daemon skips them to save memory.
 DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>& declared,
                           const Diagnosis& diagnosis, Stamps* stamps, int64_t now_ms,
-                          int64_t agent_pid);
+                          int64_t agent_pid, bool details = true);
 
 }  // namespace zkop::agent

@@ -31,8 +31,9 @@ namespace zkop::agent {
 
 struct SyncOptions {
   int64_t path_budget = 512 * 1024;
-  size_t batch_size = 500;
-  size_t max_in_flight = 4;
+  size_t batch_size = 1000;
+  size_t batch_bytes = 400 * 1024;              // per multi; ZooKeeper's jute.maxbuffer is 1 MB
+  size_t max_in_flight = 8;                     // batches in flight over all sessions
   std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
 };
 
@@ -77,13 +78,25 @@ class Syncer {
     std::unique_ptr<RegistrySession> session;
     int64_t session_id = 0;
     uint64_t reconnects_seen = 0;
-    int64_t bytes = 0;
-    std::set<std::string> assigned;
-    std::set<std::string> owned;
+    int64_t bytes = 0;  // path bytes of the nodes assigned here
+    size_t nodes = 0;   // nodes assigned here
+    size_t owned = 0;   // of which known to exist, owned by the session
+  };
+  // One per desired node: its only copy of the path (memory matters at 10,000 nodes).
+  struct Entry {
+    size_t shard = 0;
+    bool owned = false;  // known to exist and be owned by the shard's current session
+    std::string data;
   };
   void CheckSessions();
   size_t ShardFor(const std::string& path);
-  bool CreateMissing(Shard& shard, const std::map<std::string, std::string>& desired);
+  class Pending;  // async answers, applied on the syncer thread
+  bool WaitConnected(Shard& shard);
+  bool CreateMissing();
+  void CreateOne(size_t shard, const std::string& path, int attempts, Pending& pending, bool& ok);
+  void SetOwned(Entry& e, bool owned);
+  void MarkOwned(const std::string& path, size_t shard);
+  void Forget(std::map<std::string, Entry>::iterator it);
   bool DeleteUndesired(const std::map<std::string, std::string>& desired);
   void CountError(const std::string& reason);
   void PublishStats();
@@ -92,8 +105,7 @@ class Syncer {
   SyncOptions options_;
   std::function<void()> wake_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::map<std::string, size_t> shard_of_;      // path -> shard index
-  std::map<std::string, std::string> data_of_;  // path -> data it was created with
+  std::map<std::string, Entry> entries_;
   std::set<std::string> known_parents_;
   mutable std::mutex stats_mu_;
   SyncStats stats_;
