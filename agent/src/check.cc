@@ -75,7 +75,8 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
       if (dec.registry_port && dec.registry_port != dec.bind_port) {
         out << ", registered as " << dec.registry_port;
       }
-      if (dec.pid) out << ", pid " << dec.pid;
+      if (dec.pid)
+        out << (dec.state == ServiceState::kConflict ? ", held by pid " : ", pid ") << dec.pid;
       out << ")";
     }
     out << "\n";

@@ -58,7 +58,7 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
     const Decision& dec = diagnosis.decisions[i];
     if (dec.state == ServiceState::kConfigError || dec.bind_port <= 0) continue;
     bool registrable = dec.state == ServiceState::kRegister;
-    int64_t pid = dec.pid ? dec.pid : agent_pid;
+    int64_t pid = registrable && dec.pid ? dec.pid : agent_pid;
     std::string key =
         std::to_string(i) + "/" + std::to_string(dec.bind_port) + "/" + std::to_string(pid);
     int64_t ts = registrable ? stamps->Get(key, now_ms) : now_ms;
@@ -85,16 +85,14 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
       if (registrable) out.nodes[std::move(path)] = d.host;
     }
     if (instance_mode) {
-      dubbo::InstanceSpec is;
-      is.application = d.application;
-      is.host = d.host;
-      is.port = dec.registry_port;
-      std::string path = dubbo::InstanceNodePath(config.services_root, is);
-      if (details) out.paths[i].push_back(path);
+      // One instance per application and host (Dubbo 3: one per process); its port is the
+      // dubbo protocol's when there is one, else the first endpoint's.
+      Instance& inst = instances[d.application + "\n" + d.host];
+      inst.services.push_back(i);
       if (!registrable) continue;
-      Instance& inst = instances[path];
-      if (inst.services.empty()) {
-        inst.spec = is;
+      if (inst.spec.endpoints.empty()) {
+        inst.spec.application = d.application;
+        inst.spec.host = d.host;
         inst.spec.release = config.release;
         inst.spec.timestamp_ms = ts;
         inst.spec.registration_time_ms = ts;
@@ -108,10 +106,25 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
       stable.timestamp_ms = 0;
       stable.pid = 0;
       inst.parts.insert(dubbo::ProviderUrl(stable));
-      inst.services.push_back(i);
     }
   }
-  for (auto& [path, inst] : instances) {
+  for (auto& [key, inst] : instances) {
+    if (inst.spec.endpoints.empty()) {  // nothing registrable: the path check would show
+      const Declared& d = declared[inst.services.front()];
+      inst.spec.application = d.application;
+      inst.spec.host = d.host;
+      inst.spec.port = diagnosis.decisions[inst.services.front()].registry_port;
+    } else {
+      inst.spec.port = inst.spec.endpoints.front().port;
+      for (const auto& e : inst.spec.endpoints) {
+        if (e.protocol == "dubbo") inst.spec.port = e.port;
+      }
+    }
+    std::string path = dubbo::InstanceNodePath(config.services_root, inst.spec);
+    if (details) {
+      for (size_t i : inst.services) out.paths[i].push_back(path);
+    }
+    if (inst.spec.endpoints.empty()) continue;
     inst.spec.revision = Revision(inst.parts);
     out.nodes[path] = dubbo::InstanceJson(inst.spec);
   }

@@ -68,3 +68,31 @@ TEST(Desired, InstanceAndAllModes) {
 
 }  // namespace
 }  // namespace zkop::agent
+
+namespace zkop::agent {
+namespace {
+
+TEST(Desired, OneInstancePerApplicationWithEveryEndpoint) {
+  Fixture f;
+  f.config.register_mode = RegisterMode::kInstance;
+  Declared tri = f.declared[0];
+  tri.interface_name = "org.apache.dubbo.demo.Other";
+  tri.protocol = "tri";
+  f.declared.push_back(tri);
+  Decision dec = f.diagnosis.decisions[0];
+  dec.bind_port = dec.registry_port = 50051;
+  f.diagnosis.decisions.insert(f.diagnosis.decisions.begin(), dec);  // tri first
+  std::swap(f.declared[0], f.declared[1]);
+  Stamps stamps;
+  auto d = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
+  ASSERT_EQ(d.nodes.size(), 1u);
+  const auto& [path, json] = *d.nodes.begin();
+  EXPECT_EQ(path, "/services/demo-provider/10.0.0.7:20880");  // the dubbo endpoint's port
+  EXPECT_NE(json.find("\\\"port\\\":50051,\\\"protocol\\\":\\\"tri\\\""), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\\\"port\\\":20880,\\\"protocol\\\":\\\"dubbo\\\""), std::string::npos)
+      << json;
+}
+
+}  // namespace
+}  // namespace zkop::agent
