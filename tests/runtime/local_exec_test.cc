@@ -34,6 +34,26 @@ TEST_F(LocalExecTest, UnknownImageIsAClearWaitingStatusNotACrash) {
       << waiting.serialize();
   EXPECT_EQ(PodStatus("default", "web", {"phase"}), "Pending");
   EXPECT_EQ(Condition("default", "web", "Ready"), "False");
+  // A probe the runtime cannot run is a config error, not a silently skipped check.
+  Create("pods", "default", R"({"metadata":{"name":"grpc"},"spec":{"containers":[
+      {"name":"main","image":"zkop.io/local-exec","command":["sleep","60"],
+       "readinessProbe":{"grpc":{"port":9000}}}]}})");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const value cs = ContainerStatus("default", "grpc");
+        return cs.is_object() && cs.at("state").has_field("waiting") &&
+               cs.at("state").at("waiting").at("reason").as_string() ==
+                   "CreateContainerConfigError";
+      },
+      10s))
+      << ContainerStatus("default", "grpc").serialize();
+  EXPECT_NE(ContainerStatus("default", "grpc")
+                .at("state")
+                .at("waiting")
+                .at("message")
+                .as_string()
+                .find("readinessProbe: expected one of exec, tcpSocket, httpGet"),
+            std::string::npos);
   // The runtime carries on with other Pods.
   EXPECT_TRUE(WaitFor([&] { return Ready("default", "ok"); }, 10s));
 }

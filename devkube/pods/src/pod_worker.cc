@@ -497,6 +497,23 @@ void PodWorker::StartContainer(Container& c) {
     std::lock_guard lock(mu_);
     log_paths_[c.name] = ctx.log_path;
   }
+  // Probes are checked before anything runs: one that cannot run here is a config error.
+  std::optional<ProbeTracker> probes[3];
+  const char* kProbeFields[3] = {"readinessProbe", "livenessProbe", "startupProbe"};
+  for (int i = 0; i < 3; ++i) {
+    const char* field = kProbeFields[i];
+    if (!c.spec.has_field(field) || c.spec.at(field).is_null()) continue;
+    std::string perror;
+    auto spec = ParseProbe(c.spec.at(field), c.spec, field, &perror);
+    if (!spec) {
+      SetWaiting(c, "CreateContainerConfigError", perror);
+      c.next_start = now + seconds(1);
+      return;
+    }
+    for (auto& arg : spec->command) arg = RewritePath(ExpandReferences(arg, env.vars), ctx.mounts);
+    // The kubelet's initial results: liveness succeeds, readiness and startup fail.
+    probes[i].emplace(*spec, i == 1, now);
+  }
   auto launch = BuildLaunch(c.spec, ctx);
   std::optional<int> pid;
   if (launch.error.empty()) pid = host_.launcher().Start(launch.spec, &launch.error);
@@ -516,26 +533,10 @@ void PodWorker::StartContainer(Container& c) {
   c.state["running"]["startedAt"] = S(c.started_at_wall);
   c.probe_target.pod_ip = ip_;
   c.probe_target.exec_base = launch.spec;
-  c.readiness.reset();
-  c.liveness.reset();
-  c.startup.reset();
-  for (const auto& [field, initially] : {std::pair<const char*, bool>{"readinessProbe", false},
-                                         {"livenessProbe", true},
-                                         {"startupProbe", false}}) {
-    if (!c.spec.has_field(field) || c.spec.at(field).is_null()) continue;
-    std::string perror;
-    auto spec = ParseProbe(c.spec.at(field), c.spec, field, &perror);
-    if (!spec) {
-      kLog.Warn("probe not run",
-                {{"pod", ns_ + "/" + name_}, {"container", c.name}, {"error", perror}});
-      continue;
-    }
-    for (auto& arg : spec->command) arg = RewritePath(ExpandReferences(arg, env.vars), ctx.mounts);
-    ProbeTracker tracker(*spec, initially, now);
-    if (std::string(field) == "readinessProbe") c.readiness = tracker;
-    if (std::string(field) == "livenessProbe") c.liveness = tracker;
-    if (std::string(field) == "startupProbe") c.startup = tracker;
-  }
+  c.probe_target.exec_base.log_path.clear();  // probe and hook output is not the container's log
+  c.readiness = probes[0];
+  c.liveness = probes[1];
+  c.startup = probes[2];
   c.started = !c.startup;
   c.env_vars = env.vars;
   c.mounts = ctx.mounts;
