@@ -251,6 +251,25 @@ std::string HumanDuration(std::chrono::seconds d) {
   return std::to_string(h / 24 / 365) + "y";
 }
 
+std::string Base64(const std::string& in) {
+  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kChars[(n >> s) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t n = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
+    out += kChars[(n >> 18) & 63];
+    out += kChars[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kChars[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 std::string ValueForMessage(const Json& v) {
   if (v.is_null()) return "\"null\"";
   if (v.is_string()) return v.serialize();

@@ -45,6 +45,9 @@ bool SetJsonPath(Json& v, const std::string& path, Json value);
 // kubectl's human durations ("45s", "5m10s", "3h", "2d4h") as printed in AGE columns.
 std::string HumanDuration(std::chrono::seconds d);
 
+// Standard base64 (with padding), as Secret data is stored.
+std::string Base64(const std::string& in);
+
 // Compact rendering used in Status messages: strings quoted, numbers plain.
 std::string ValueForMessage(const Json& v);
 

@@ -1,5 +1,6 @@
-// Store internals shared by store.cc (reads, writes, watch) and store_delete.cc (deletion,
-// finalizers, garbage collection, namespace termination).
+// Store internals shared by store.cc (types, reads, watch, persistence), store_write.cc
+// (create, update, scale) and store_delete.cc (deletion, finalizers, garbage collection,
+// namespace termination).
 //
 // Threading: every member is guarded by `mu`; functions named *Locked expect it held.
 // Watch callbacks run with `mu` held (see WatchCallback).
@@ -96,7 +97,8 @@ class Store::Impl {
   uint32_t next_cluster_ip_ = 10;
 };
 
-// Helpers shared by both halves.
+// Helpers shared by the store's sources.
+ApiStatus UnknownResource();  // 404 "the server could not find the requested resource"
 std::string ObjectName(const Json& object);
 std::string ObjectNamespace(const Json& object);
 std::string ObjectUid(const Json& object);
