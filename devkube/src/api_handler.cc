@@ -225,7 +225,14 @@ void ApiHandler::Handle(Exchange& ex) {
     if (req.path == "/version") return ex.Respond(JsonResponse(200, VersionInfo()));
     if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz")
       return ex.Respond({200, "text/plain; charset=utf-8", "ok", {}});
-    if (req.path == "/api") return ex.Respond(JsonResponse(200, CoreApiVersions(server_address_)));
+    if (req.path == "/api") {
+      std::string address;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        address = server_address_;
+      }
+      return ex.Respond(JsonResponse(200, CoreApiVersions(address)));
+    }
     if (req.path == "/apis") return ex.Respond(JsonResponse(200, ApiGroupList(store_.Types())));
     if (seg.size() == 2 && seg[0] == "apis") {
       auto g = ApiGroup(store_.Types(), seg[1]);

@@ -21,7 +21,11 @@ class ApiHandler {
  public:
   ApiHandler(Store& store, std::chrono::milliseconds bookmark_interval)
       : store_(store), bookmark_interval_(bookmark_interval) {}
-  void set_server_address(std::string address) { server_address_ = std::move(address); }
+  // The address /api advertises; set once the listener is bound (requests may already run).
+  void set_server_address(std::string address) {
+    std::lock_guard<std::mutex> lock(mu_);
+    server_address_ = std::move(address);
+  }
 
   void Handle(Exchange& ex);
 
@@ -39,7 +43,7 @@ class ApiHandler {
   Store& store_;
   std::chrono::milliseconds bookmark_interval_;
   std::string server_address_;
-  mutable std::mutex mu_;  // guards faults_ and log_
+  mutable std::mutex mu_;  // guards server_address_, faults_ and log_
   std::vector<Fault> faults_;
   std::deque<std::string> log_;
 };
