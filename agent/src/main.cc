@@ -1,4 +1,5 @@
 // zkop-agent: per-pod Dubbo registration agent (see docs/agent.md).
+#include <malloc.h>
 #include <signal.h>
 
 #include <boost/program_options.hpp>
@@ -126,6 +127,9 @@ int Run(const std::string& file) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every ZooKeeper session brings client threads; one malloc arena per thread would keep
+  // freed request buffers resident (tens of MB at 10,000 registrations). Two arenas suffice.
+  mallopt(M_ARENA_MAX, 2);
   std::string command;
   if (argc >= 2 && argv[1][0] != '-') command = argv[1];
   po::options_description global("Options");

@@ -60,7 +60,6 @@ class Agent {
   Syncer syncer_;
   Stamps stamps_;
   std::vector<size_t> last_seen_;  // per service: hash of the state last logged
-  size_t last_desired_size_ = 0;
   std::vector<std::string> last_conflicts_;
   std::mutex mu_;
   std::condition_variable cv_;
