@@ -46,9 +46,12 @@ std::vector<ResourceType> MakeBuiltins() {
               {Col("Status", "string", ".status.phase")}),
       true, false)
       .field_labels = {"status.phase"};
-  add(Builtin("", "v1", "pods", "Pod", true, {"po"},
-              {Col("Status", "string", ".status.phase"), Col("IP", "string", ".status.podIP", 1),
-               Col("Node", "string", ".spec.nodeName", 1)}),
+  // Ready, Status and Restarts have no JSONPath: table.cc computes them like kubectl's pod
+  // printer.
+  add(Builtin(
+          "", "v1", "pods", "Pod", true, {"po"},
+          {Col("Ready", "string", ""), Col("Status", "string", ""), Col("Restarts", "integer", ""),
+           Col("IP", "string", ".status.podIP", 1), Col("Node", "string", ".spec.nodeName", 1)}),
       true, false);
   all.back().categories = {"all"};
   all.back().field_labels = {"spec.nodeName",           "spec.restartPolicy", "spec.schedulerName",
@@ -200,7 +203,11 @@ std::vector<ResourceType> TypesFromCrd(const Json& crd, std::vector<CrdProblem>*
     }
     t.has_generation = true;
     if (const Json* cols = Find(v, {"additionalPrinterColumns"}); cols && cols->is_array()) {
-      for (const Json& c : cols->as_array()) {
+      for (size_t j = 0; j < cols->size(); ++j) {
+        const Json& c = cols->at(j);
+        std::string col_at = at + ".additionalPrinterColumns[" + std::to_string(j) + "]";
+        if (GetString(c, {"name"}).empty()) problem(col_at + ".name", "Required value");
+        if (GetString(c, {"jsonPath"}).empty()) problem(col_at + ".jsonPath", "Required value");
         PrinterColumn pc =
             Col(GetString(c, {"name"}), GetString(c, {"type"}), GetString(c, {"jsonPath"}));
         pc.format = GetString(c, {"format"});

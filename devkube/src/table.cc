@@ -2,6 +2,40 @@
 
 namespace zkop::devkube {
 
+namespace {
+
+// The pod columns kubectl's printer computes: READY "ready/total", STATUS (Terminating, a
+// container's waiting/terminated reason, else the phase) and RESTARTS.
+Json PodCell(const std::string& column, const Json& pod) {
+  const Json* statuses = Find(pod, {"status", "containerStatuses"});
+  const Json* containers = Find(pod, {"spec", "containers"});
+  int ready = 0, restarts = 0;
+  std::string reason;
+  if (statuses && statuses->is_array()) {
+    for (const Json& cs : statuses->as_array()) {
+      const Json* r = Find(cs, {"ready"});
+      if (r && r->is_boolean() && r->as_bool()) ++ready;
+      const Json* n = Find(cs, {"restartCount"});
+      if (n && n->is_integer()) restarts += n->as_integer();
+      for (const char* state : {"waiting", "terminated"}) {
+        std::string why = GetString(cs, {"state", state, "reason"});
+        if (reason.empty() && !why.empty()) reason = why;
+      }
+    }
+  }
+  if (column == "Ready") {
+    size_t total = containers && containers->is_array() ? containers->size() : 0;
+    return Json::string(std::to_string(ready) + "/" + std::to_string(total));
+  }
+  if (column == "Restarts") return Json::number(restarts);
+  if (!GetString(pod, {"metadata", "deletionTimestamp"}).empty())
+    return Json::string("Terminating");
+  if (!reason.empty()) return Json::string(reason);
+  return Json::string(GetString(pod, {"status", "phase"}));
+}
+
+}  // namespace
+
 IncludeObject ParseIncludeObject(const std::string& value) {
   if (value == "None") return IncludeObject::kNone;
   if (value == "Object") return IncludeObject::kObject;
@@ -39,6 +73,10 @@ Json ToTable(const ResourceType& type, const std::vector<Json>& objects, const J
     Json cells = Json::array();
     cells[0] = Json::string(GetString(obj, {"metadata", "name"}));
     for (const PrinterColumn& c : type.columns) {
+      if (c.json_path.empty()) {
+        cells[cells.size()] = PodCell(c.name, obj);
+        continue;
+      }
       auto v = EvalJsonPath(obj, c.json_path);
       Json cell = Json::null();
       if (v && !v->is_null()) {

@@ -248,6 +248,20 @@ TEST_F(ApiConformance, TableForBuiltins) {
   EXPECT_EQ(GetString(t.json["columnDefinitions"][1], {"name"}), "Age");
   EXPECT_EQ(t.json["rows"][0]["cells"][0].as_string(), "a");
   EXPECT_EQ(GetString(t.json["rows"][0]["object"], {"kind"}), "PartialObjectMetadata");
+  // Pods get kubectl's computed READY / STATUS / RESTARTS.
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  client().Post(pods, Yaml("metadata: {name: p}\nspec: {containers: [{name: a, image: i}, "
+                           "{name: b, image: i}]}"));
+  client().Patch(pods + "/p/status", "application/merge-patch+json",
+                 R"({"status":{"phase":"Running","containerStatuses":[
+                     {"name":"a","ready":true,"restartCount":2,"state":{"running":{}}},
+                     {"name":"b","ready":false,"restartCount":1,
+                      "state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}})");
+  Reply pt = client().Get(pods, "application/json;as=Table;v=v1;g=meta.k8s.io");
+  ASSERT_EQ(pt.status, 200);
+  const Json& cells = pt.json["rows"][0]["cells"];
+  EXPECT_EQ(cells.at(1).as_string() + " " + cells.at(2).as_string() + " " + cells.at(3).serialize(),
+            "1/2 CrashLoopBackOff 3");
 }
 
 }  // namespace

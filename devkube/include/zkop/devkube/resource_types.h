@@ -18,7 +18,7 @@ struct PrinterColumn {
   std::string type;         // integer | number | string | boolean | date
   std::string format;       // optional, e.g. "name"
   std::string description;  // optional
-  std::string json_path;    // ".status.readyReplicas"
+  std::string json_path;    // ".status.readyReplicas"; empty: computed (built-in pods only)
   int priority = 0;
 };
 
