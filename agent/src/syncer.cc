@@ -234,7 +234,7 @@ bool Syncer::WaitConnected(Shard& sh) {
   if (sh.session_id != 0) return false;  // a known session lost its connection: later
   // A freshly opened session connects in the background: give it a moment.
   auto until = Clock::now() +
-               std::min<std::chrono::milliseconds>(options_.op_timeout, std::chrono::seconds(3));
+               std::min<std::chrono::milliseconds>(options_.op_timeout, std::chrono::seconds(1));
   while (!sh.session->connected() && Clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
