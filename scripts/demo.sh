@@ -86,7 +86,12 @@ chapter_ensemble() {
   run "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" get /zkop-demo/greeting
 }
 
-CHAPTERS=(chapter_binaries chapter_ensemble)
+# --- zkop-agent: the seed's story ----------------------------------------------------------
+chapter_agent() {
+  bash "$(dirname "$0")/demo-agent.sh" "$BUILD_DIR" "$ZK_CONNECT"
+}
+
+CHAPTERS=(chapter_binaries chapter_ensemble chapter_agent)
 for chapter in "${CHAPTERS[@]}"; do
   "$chapter"
 done
