@@ -109,7 +109,7 @@ Result<std::optional<WatchEvent>> WatchStream::Next() {
   std::string line, error;
   if (!lines_->ReadLine(&line, &error)) {
     if (error.empty()) return std::optional<WatchEvent>();
-    return Error(error == "watch cancelled" ? ErrorKind::kCancelled : ErrorKind::kConnection, 0,
+    return Error(cancel_.stop_requested() ? ErrorKind::kCancelled : ErrorKind::kConnection, 0,
                  error);
   }
   Json ev;
@@ -397,7 +397,7 @@ Result<std::unique_ptr<WatchStream>> Client::OpenWatch(const std::string& path,
     }
     return ErrorFromResponse(r);
   }
-  return std::make_unique<WatchStream>(std::move(lines));
+  return std::make_unique<WatchStream>(std::move(lines), cancel);
 }
 
 }  // namespace zkop::kube

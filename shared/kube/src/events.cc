@@ -22,7 +22,7 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t, bool micro) {
   std::string out = buf;
   if (micro) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - secs).count();
-    char frac[16];
+    char frac[32];
     std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
     out += frac;
   }

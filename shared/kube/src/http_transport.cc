@@ -87,14 +87,14 @@ class CppRestLineStream : public LineStream {
         return false;
       }
       try {
-        concurrency::streams::container_buffer<std::string> buf;
+        concurrency::streams::container_buffer<std::vector<uint8_t>> buf;
         size_t n = body_.read_line(buf).get();
         if (cancel_.stop_requested()) {
           *error = "watch cancelled";
           return false;
         }
         if (n > 0) {
-          *line = std::move(buf.collection());
+          *line = std::string(buf.collection().begin(), buf.collection().end());
           return true;
         }
         if (body_.is_eof()) return false;
@@ -190,7 +190,10 @@ class CppRestTransport : public Transport {
       if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
     }
     if (!request.body.empty() || !request.content_type.empty()) {
-      req.set_body(request.body, request.content_type);
+      // As bytes: cpprestsdk's std::string overload reinterprets a char
+      // buffer as an unsigned-char one (UBSan flags the vptr mismatch).
+      req.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+      req.headers().set_content_type(request.content_type);
     }
     return req;
   }

@@ -67,7 +67,8 @@ std::string_view WatchEventTypeName(WatchEvent::Type t);
 // Not thread-safe; cancel through the stop token given to Client::Watch.
 class WatchStream {
  public:
-  explicit WatchStream(std::unique_ptr<LineStream> lines) : lines_(std::move(lines)) {}
+  WatchStream(std::unique_ptr<LineStream> lines, std::stop_token cancel)
+      : lines_(std::move(lines)), cancel_(std::move(cancel)) {}
   // The next event; nullopt when the server ended the stream cleanly (its
   // timeout: resume from the last resourceVersion). An ERROR event is returned
   // as its decoded Error — kGone (410) means "relist"; a broken or cancelled
@@ -76,6 +77,7 @@ class WatchStream {
 
  private:
   std::unique_ptr<LineStream> lines_;
+  std::stop_token cancel_;
 };
 
 class Client {
