@@ -1,7 +1,10 @@
 #include "api_handler.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -215,6 +218,89 @@ bool ApiHandler::PlayFault(Exchange& ex) {
   return true;
 }
 
+void ApiHandler::SetPodLogSource(PodLogSource source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  log_source_ = std::move(source);
+}
+
+void ApiHandler::HandlePodLog(Exchange& ex, const ResourceRef& ref) {
+  const HttpRequest& req = ex.request();
+  if (req.method != "GET")
+    return ex.Respond(StatusResponse(
+        ApiStatus::Error(405, "MethodNotAllowed",
+                         "the server does not allow this method on the requested resource")));
+  ResourceRef pod_ref = ref;
+  pod_ref.subresource.clear();
+  Result<Json> pod = store_.Get(pod_ref);
+  if (!pod.ok()) return ex.Respond(StatusResponse(pod.status));
+  std::vector<std::string> names;
+  for (const char* list : {"containers", "initContainers"})
+    if (const Json* cs = Find(pod.value, {"spec", list}); cs && cs->is_array())
+      for (const Json& c : cs->as_array()) names.push_back(GetString(c, {"name"}));
+  std::string container = Query(req, "container");
+  if (container.empty()) {
+    const Json* cs = Find(pod.value, {"spec", "containers"});
+    if (!cs || !cs->is_array() || cs->size() != 1) {
+      std::string all;
+      for (const auto& n : names) all += (all.empty() ? "" : " ") + n;
+      return ex.Respond(
+          StatusResponse(ApiStatus::BadRequest("a container name must be specified for pod " +
+                                               ref.name + ", choose one of: [" + all + "]")));
+    }
+    container = names.front();
+  }
+  if (std::find(names.begin(), names.end(), container) == names.end())
+    return ex.Respond(StatusResponse(
+        ApiStatus::BadRequest("container " + container + " is not valid for pod " + ref.name)));
+  PodLogSource source;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    source = log_source_;
+  }
+  std::optional<std::string> path =
+      source ? source(ref.ns, ref.name, container) : std::optional<std::string>();
+  if (!path)
+    return ex.Respond(StatusResponse(
+        ApiStatus::BadRequest("container \"" + container + "\" in pod \"" + ref.name +
+                              "\" is waiting to start: ContainerCreating")));
+  std::ifstream in(*path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::streamoff offset_at_read = static_cast<std::streamoff>(text.size());
+  std::string tail = Query(req, "tailLines");
+  if (!tail.empty() && tail.size() < 9 &&
+      tail.find_first_not_of("0123456789") == std::string::npos) {
+    // Keep the last N lines (a final newline does not start a line).
+    size_t want = std::stoul(tail), seen = 0, pos = text.size();
+    if (pos > 0 && text[pos - 1] == '\n') --pos;
+    while (pos > 0 && seen < want) {
+      size_t nl = text.rfind('\n', pos - 1);
+      if (nl == std::string::npos) {
+        pos = 0;
+        break;
+      }
+      if (++seen == want) {
+        pos = nl + 1;
+        break;
+      }
+      pos = nl;
+    }
+    text = want == 0 ? "" : text.substr(pos);
+  }
+  if (!TrueParam(req, "follow")) return ex.Respond({200, "text/plain", text, {}});
+  // follow: stream what the file gains until the client leaves or the pod is gone.
+  if (!ex.BeginStream(200, "text/plain") || (!text.empty() && !ex.WriteChunk(text))) return;
+  std::streamoff offset = offset_at_read;
+  while (!ex.Stopping() && !ex.ClientClosed() && store_.Get(pod_ref).ok()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::ifstream more(*path, std::ios::binary);
+    more.seekg(offset);
+    std::string fresh((std::istreambuf_iterator<char>(more)), std::istreambuf_iterator<char>());
+    if (fresh.empty()) continue;
+    offset += static_cast<std::streamoff>(fresh.size());
+    if (!ex.WriteChunk(fresh)) return;
+  }
+}
+
 void ApiHandler::Handle(Exchange& ex) {
   const HttpRequest& req = ex.request();
   kLog.Debug("request", {{"method", req.method}, {"path", req.path}});
@@ -288,9 +374,11 @@ void ApiHandler::Handle(Exchange& ex) {
   if (rest.size() >= 2) route.ref.name = rest[1];
   if (rest.size() == 3) {
     route.ref.subresource = rest[2];
-    bool known =
-        (rest[2] == "status" && type->status_subresource) || (rest[2] == "scale" && type->scale);
+    bool log = rest[2] == "log" && type->group.empty() && type->resource == "pods";
+    bool known = (rest[2] == "status" && type->status_subresource) ||
+                 (rest[2] == "scale" && type->scale) || log;
     if (!known) return ex.Respond(StatusResponse(PathNotFound()));
+    if (log) return HandlePodLog(ex, route.ref);
   }
   HandleResource(ex, route);
 }

@@ -32,8 +32,10 @@ class ApiHandler {
   void InjectFault(Fault fault);
   void ClearFaults();
   std::vector<std::string> RequestLog() const;
+  void SetPodLogSource(PodLogSource source);
 
  private:
+  void HandlePodLog(Exchange& ex, const ResourceRef& ref);
   // Records the request and plays back a matching fault; true when it answered.
   bool PlayFault(Exchange& ex);
   struct Route;
@@ -43,9 +45,10 @@ class ApiHandler {
   Store& store_;
   std::chrono::milliseconds bookmark_interval_;
   std::string server_address_;
-  mutable std::mutex mu_;  // guards server_address_, faults_ and log_
+  mutable std::mutex mu_;  // guards server_address_, faults_, log_ and log_source_
   std::vector<Fault> faults_;
   std::deque<std::string> log_;
+  PodLogSource log_source_;
 };
 
 }  // namespace zkop::devkube

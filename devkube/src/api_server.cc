@@ -138,6 +138,9 @@ Store& ApiServer::store() { return impl_->store(); }
 void ApiServer::InjectFault(Fault fault) { impl_->handler().InjectFault(std::move(fault)); }
 void ApiServer::ClearFaults() { impl_->handler().ClearFaults(); }
 std::vector<std::string> ApiServer::RequestLog() const { return impl_->handler().RequestLog(); }
+void ApiServer::SetPodLogSource(PodLogSource source) {
+  impl_->handler().SetPodLogSource(std::move(source));
+}
 
 void ApiServer::WriteKubeconfig(const std::string& path, const std::string& ns) const {
   std::string text =

@@ -125,3 +125,36 @@ TEST_F(ServerTest, InjectedFaultsAndRequestLog) {
 
 }  // namespace
 }  // namespace zkop::devkube::testing
+
+namespace zkop::devkube::testing {
+namespace {
+
+// pods/log: served from the file the pod runtime names; container choice and tailLines as
+// the kubelet answers them.
+TEST_F(ServerTest, PodLogFromSource) {
+  zkop::testing::TempDir dir("devkube-log");
+  std::string file = dir.Write("a.log", "one\ntwo\nthree\n");
+  server_->SetPodLogSource([&](const std::string& ns, const std::string& pod,
+                               const std::string& container) -> std::optional<std::string> {
+    if (ns == "default" && pod == "p" && container == "a") return file;
+    return std::nullopt;
+  });
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  client().Post(pods, Yaml("metadata: {name: p}\nspec: {containers: [{name: a, image: i}, "
+                           "{name: b, image: i}]}"));
+  Reply all = client().Get(pods + "/p/log?container=a");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.body, "one\ntwo\nthree\n");
+  EXPECT_EQ(client().Get(pods + "/p/log?container=a&tailLines=2").body, "two\nthree\n");
+  Reply which = client().Get(pods + "/p/log");
+  EXPECT_EQ(which.status, 400);
+  EXPECT_EQ(GetString(which.json, {"message"}),
+            "a container name must be specified for pod p, choose one of: [a b]");
+  Reply waiting = client().Get(pods + "/p/log?container=b");
+  EXPECT_EQ(GetString(waiting.json, {"message"}),
+            "container \"b\" in pod \"p\" is waiting to start: ContainerCreating");
+  EXPECT_EQ(client().Get(pods + "/missing/log").status, 404);
+}
+
+}  // namespace
+}  // namespace zkop::devkube::testing

@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct Fault {
   int times = 1;                       // matching requests affected; then the fault is gone
 };
 
+// Where `GET .../pods/<pod>/log` (kubectl logs) reads a container's output: the path of its
+// log file, or nullopt while the container has none. Called on connection threads.
+using PodLogSource = std::function<std::optional<std::string>(
+    const std::string& ns, const std::string& pod, const std::string& container)>;
+
 class ApiServer {
  public:
   explicit ApiServer(ApiServerOptions options);
@@ -59,6 +66,8 @@ class ApiServer {
   void ClearFaults();
   // The last 1000 requests as "METHOD /path?query", oldest first (thread-safe).
   std::vector<std::string> RequestLog() const;
+  // Serves the pods/log subresource from `source` (thread-safe; the local pod runtime sets it).
+  void SetPodLogSource(PodLogSource source);
 
  private:
   class Impl;
