@@ -887,42 +887,47 @@ Status Client::DeleteAsync(std::string_view path, int version, StatCallback done
   return st;
 }
 
-Status Client::ExistsAsync(std::string_view path, StatCallback done, WatchFn watch) {
-  auto ctx = std::make_unique<StatCtx>();
+namespace {
+
+// Submits a read that may arm a watch: the context is handed to the C client on success;
+// on a failed submission the watch registered for it is dropped again.
+template <typename Ctx, typename Callback, typename Submit>
+Status SubmitWatchedRead(Client::Impl* impl, std::string_view path, Callback done, WatchFn watch,
+                         Submit submit) {
+  auto ctx = std::make_unique<Ctx>();
   ctx->path = std::string(path);
   ctx->done = std::move(done);
-  ctx->impl = impl_.get();
-  if (watch) ctx->watch = impl_->RegisterWatch(std::move(watch));
-  StatCtx* raw = ctx.get();
-  Status st = impl_->WithHandle(path, [&](zhandle_t* h) {
-    return zoo_awexists(h, raw->path.c_str(), raw->watch ? &Impl::WatchTrampoline : nullptr,
-                        Impl::WatchCtx(raw->watch), &StatDone, raw);
+  ctx->impl = impl;
+  if (watch) ctx->watch = impl->RegisterWatch(std::move(watch));
+  Ctx* raw = ctx.get();
+  Status st = impl->WithHandle(path, [&](zhandle_t* h) {
+    return submit(h, raw->path.c_str(), raw->watch ? &Client::Impl::WatchTrampoline : nullptr,
+                  Client::Impl::WatchCtx(raw->watch), raw);
   });
   if (st.ok()) {
     ctx.release();
   } else if (ctx->watch != 0) {
-    impl_->DropWatch(ctx->watch);
+    impl->DropWatch(ctx->watch);
   }
   return st;
 }
 
+}  // namespace
+
+Status Client::ExistsAsync(std::string_view path, StatCallback done, WatchFn watch) {
+  return SubmitWatchedRead<StatCtx>(
+      impl_.get(), path, std::move(done), std::move(watch),
+      [](zhandle_t* h, const char* p, watcher_fn w, void* wctx, StatCtx* ctx) {
+        return zoo_awexists(h, p, w, wctx, &StatDone, ctx);
+      });
+}
+
 Status Client::GetAsync(std::string_view path, DataCallback done, WatchFn watch) {
-  auto ctx = std::make_unique<DataCtx>();
-  ctx->path = std::string(path);
-  ctx->done = std::move(done);
-  ctx->impl = impl_.get();
-  if (watch) ctx->watch = impl_->RegisterWatch(std::move(watch));
-  DataCtx* raw = ctx.get();
-  Status st = impl_->WithHandle(path, [&](zhandle_t* h) {
-    return zoo_awget(h, raw->path.c_str(), raw->watch ? &Impl::WatchTrampoline : nullptr,
-                     Impl::WatchCtx(raw->watch), &DataDone, raw);
-  });
-  if (st.ok()) {
-    ctx.release();
-  } else if (ctx->watch != 0) {
-    impl_->DropWatch(ctx->watch);
-  }
-  return st;
+  return SubmitWatchedRead<DataCtx>(
+      impl_.get(), path, std::move(done), std::move(watch),
+      [](zhandle_t* h, const char* p, watcher_fn w, void* wctx, DataCtx* ctx) {
+        return zoo_awget(h, p, w, wctx, &DataDone, ctx);
+      });
 }
 
 Status Client::SetAsync(std::string_view path, std::string_view data, int version,
@@ -940,22 +945,11 @@ Status Client::SetAsync(std::string_view path, std::string_view data, int versio
 }
 
 Status Client::GetChildrenAsync(std::string_view path, ChildrenCallback done, WatchFn watch) {
-  auto ctx = std::make_unique<ChildrenCtx>();
-  ctx->path = std::string(path);
-  ctx->done = std::move(done);
-  ctx->impl = impl_.get();
-  if (watch) ctx->watch = impl_->RegisterWatch(std::move(watch));
-  ChildrenCtx* raw = ctx.get();
-  Status st = impl_->WithHandle(path, [&](zhandle_t* h) {
-    return zoo_awget_children2(h, raw->path.c_str(), raw->watch ? &Impl::WatchTrampoline : nullptr,
-                               Impl::WatchCtx(raw->watch), &ChildrenDone, raw);
-  });
-  if (st.ok()) {
-    ctx.release();
-  } else if (ctx->watch != 0) {
-    impl_->DropWatch(ctx->watch);
-  }
-  return st;
+  return SubmitWatchedRead<ChildrenCtx>(
+      impl_.get(), path, std::move(done), std::move(watch),
+      [](zhandle_t* h, const char* p, watcher_fn w, void* wctx, ChildrenCtx* ctx) {
+        return zoo_awget_children2(h, p, w, wctx, &ChildrenDone, ctx);
+      });
 }
 
 Status Client::MultiAsync(std::vector<Op> ops, MultiCallback done) {
