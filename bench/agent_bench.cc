@@ -164,10 +164,10 @@ std::unique_ptr<zkop::testing::Subprocess> Provider(const TempDir& dir, const st
   return p;
 }
 
-long RssKb(pid_t pid) {
+long RssKb(pid_t pid, const std::string& field = "VmRSS:") {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
@@ -177,7 +177,8 @@ long RssKb(pid_t pid) {
 int main(int argc, char** argv) {
   namespace po = boost::program_options;
   po::options_description opts("agent_bench [options]");
-  opts.add_options()("help,h", "show this help")("smoke", "100 services only (for ctest)");
+  opts.add_options()("help,h", "show this help")("smoke", "100 services only (for ctest)")(
+      "no-baseline", "skip the sequential baseline (quick engine/RSS runs)");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, opts), vm);
   if (vm.count("help")) {
@@ -208,13 +209,15 @@ int main(int argc, char** argv) {
     std::string out = zkop::testing::ReadFile(dir.Path("provider.log"));
     port = std::stoi(out.substr(out.rfind(':') + 1));
   }
-  long rss_at_max = -1;
+  long rss_at_max = -1, rss_settled = -1, rss_anon = -1, rss_file = -1;
   for (int n : sizes) {
     auto nodes = Nodes("/bench-engine-" + std::to_string(n), n, host, port, now);
     size_t bytes = 0;
     for (const auto& [p, d] : nodes) bytes += p.size();
-    double base = Baseline(ensemble.ConnectString(), "/bench-base-" + std::to_string(n),
-                           Nodes("/bench-base-" + std::to_string(n), n, host, port, now));
+    double base = vm.count("no-baseline")
+                      ? 0
+                      : Baseline(ensemble.ConnectString(), "/bench-base-" + std::to_string(n),
+                                 Nodes("/bench-base-" + std::to_string(n), n, host, port, now));
     EngineResult eng = Engine(ensemble, nodes);
     failed = failed || !eng.ok;
 
@@ -230,7 +233,14 @@ int main(int argc, char** argv) {
     bool visible = Eventually([&] { return Ephemerals(ensemble) >= before + n; }, 120s, 1ms);
     double e2e = Ms(Clock::now() - start);
     failed = failed || !visible;
-    if (n == sizes.back()) rss_at_max = RssKb(agent.pid());
+    if (n == sizes.back()) {
+      rss_at_max = RssKb(agent.pid());
+      // The round that made them visible may still be finishing: look again once it is over.
+      std::this_thread::sleep_for(2s);
+      rss_settled = RssKb(agent.pid());
+      rss_anon = RssKb(agent.pid(), "RssAnon:");
+      rss_file = RssKb(agent.pid(), "RssFile:");
+    }
     agent.Terminate(30s);
     Eventually([&] { return Ephemerals(ensemble) == before; }, 60s);
 
@@ -241,7 +251,9 @@ int main(int argc, char** argv) {
               << " | " << std::setprecision(1) << base / eng.ms << "x | " << eng.sessions << " | "
               << (visible ? "" : "not visible after ") << e2e << " ms |\n";
   }
-  std::cout << "\nAgent RSS with " << sizes.back() << " registrations: " << rss_at_max << " KiB\n";
+  std::cout << "\nAgent RSS with " << sizes.back() << " registrations: " << rss_at_max
+            << " KiB when all became visible; " << rss_settled << " KiB 2 s later (anon "
+            << rss_anon << " KiB, file-backed " << rss_file << " KiB)\n";
 
   // Port close -> node gone, probeInterval 1s (the agent probes once per interval).
   std::string config = Config(dir, ensemble, "/dubbo", host, port, 1, "1s");

@@ -130,6 +130,10 @@ int main(int argc, char** argv) {
   // Every ZooKeeper session brings client threads; one malloc arena per thread would keep
   // freed request buffers resident (tens of MB at 10,000 registrations). Two arenas suffice.
   mallopt(M_ARENA_MAX, 2);
+  // Multi requests and answers are buffers of hundreds of KB. A fixed mmap threshold keeps
+  // glibc from raising it dynamically after the first free, which would put later buffers on
+  // the heap, fragment it among the long-lived paths and keep freed pages resident.
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
   std::string command;
   if (argc >= 2 && argv[1][0] != '-') command = argv[1];
   po::options_description global("Options");

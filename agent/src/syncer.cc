@@ -293,10 +293,12 @@ void Syncer::CreateOne(size_t idx, const std::string& p, int attempts, Pending& 
 
 bool Syncer::CreateMissing() {
   bool ok = true;
-  // What each shard lacks (one pass over the entries).
-  std::vector<std::vector<NodeSpec>> missing(shards_.size());
-  for (const auto& [path, e] : entries_) {
-    if (!e.owned) missing[e.shard].push_back(NodeSpec{path, e.data});
+  // What each shard lacks (one pass over the entries). Entries are referred to, not copied:
+  // a node's path is copied only while its batch is in flight (10,000 paths are ~4.6 MB).
+  using EntryRef = std::map<std::string, Entry>::iterator;  // stable: nothing is erased here
+  std::vector<std::vector<EntryRef>> missing(shards_.size());
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (!it->second.owned) missing[it->second.shard].push_back(it);
   }
   std::vector<size_t> usable;
   for (size_t i = 0; i < shards_.size(); ++i) {
@@ -314,8 +316,8 @@ bool Syncer::CreateMissing() {
   // Persistent parents first (any session may create them).
   std::set<std::string> parents;
   for (size_t i : usable) {
-    for (const auto& n : missing[i]) {
-      std::string parent = Parent(n.path);
+    for (const auto& it : missing[i]) {
+      std::string parent = Parent(it->first);
       if (!parent.empty() && !known_parents_.count(parent)) parents.insert(parent);
     }
   }
@@ -323,6 +325,7 @@ bool Syncer::CreateMissing() {
     bool parents_ok = true;
     auto post = c.Begin();
     std::vector<std::string> list(parents.begin(), parents.end());
+    parents.clear();
     shards_[usable.front()]->session->EnsurePersistent(
         list, [post, list, this, &parents_ok](RegStatus st) {
           post([=, this, &parents_ok] {
@@ -343,8 +346,8 @@ bool Syncer::CreateMissing() {
 
   // Batched multis, round-robin over the sessions, at most max_in_flight in all. A failed
   // batch is retried node by node to find and resolve the culprit.
-  auto size = [](const NodeSpec& n) { return n.path.size() + n.data.size(); };
-  std::vector<std::vector<std::vector<NodeSpec>>> batches;
+  auto size = [](const EntryRef& it) { return it->first.size() + it->second.data.size(); };
+  std::vector<std::vector<std::vector<EntryRef>>> batches;
   for (size_t i : usable) batches.push_back(Batches(std::move(missing[i]), options_, size));
   for (size_t round = 0;; ++round) {
     bool any = false;
@@ -352,24 +355,25 @@ bool Syncer::CreateMissing() {
       if (round >= batches[k].size()) continue;
       any = true;
       size_t idx = usable[k];
-      std::vector<NodeSpec>& nodes = batches[k][round];
-      std::vector<std::string> paths;
-      paths.reserve(nodes.size());
-      for (const auto& n : nodes) paths.push_back(n.path);
+      std::vector<EntryRef> refs = std::move(batches[k][round]);
       if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
+      std::vector<NodeSpec> nodes;
+      nodes.reserve(refs.size());
+      for (const auto& it : refs) nodes.push_back(NodeSpec{it->first, it->second.data});
       auto post = c.Begin();
-      shards_[idx]->session->CreateEphemerals(std::move(nodes),
-                                              [post, paths = std::move(paths), idx, &c, &ok, this](
-                                                  RegStatus st, std::vector<RegError>) {
-                                                post([=, &c, &ok, this] {
-                                                  if (st.ok()) {
-                                                    for (const auto& p : paths) MarkOwned(p, idx);
-                                                    return;
-                                                  }
-                                                  for (const auto& p : paths)
-                                                    CreateOne(idx, p, 2, c, ok);
-                                                });
-                                              });
+      shards_[idx]->session->CreateEphemerals(
+          std::move(nodes),
+          [post, refs = std::move(refs), idx, &c, &ok, this](RegStatus st, std::vector<RegError>) {
+            post([=, &c, &ok, this] {
+              for (const auto& it : refs) {
+                if (!st.ok()) {
+                  CreateOne(idx, it->first, 2, c, ok);
+                } else if (it->second.shard == idx) {
+                  SetOwned(it->second, true);
+                }
+              }
+            });
+          });
     }
     if (!any) break;
   }

@@ -118,8 +118,24 @@ class ParentMaker : public std::enable_shared_from_this<ParentMaker> {
     if (!first_.ok()) return Finish();
     std::vector<std::string> missing(level_.begin(), level_.end());
     created_.insert(missing.begin(), missing.end());
+    // Deeper nodes under what this level creates cannot exist yet: they go in the same
+    // stream of multis, after their parents (one session answers in order), instead of
+    // waiting a round trip per level.
+    for (auto it = levels_.begin(); it != levels_.end();) {
+      std::set<std::string>& deeper = it->second;
+      for (auto p = deeper.begin(); p != deeper.end();) {
+        if (created_.count(Parent(*p))) {
+          missing.push_back(*p);
+          created_.insert(*p);
+          p = deeper.erase(p);
+        } else {
+          ++p;
+        }
+      }
+      it = deeper.empty() ? levels_.erase(it) : std::next(it);
+    }
     if (missing.empty()) return NextLevel();
-    constexpr size_t kBatch = 500;
+    constexpr size_t kBatch = 1000;  // ~100 bytes a parent: far under jute.maxbuffer
     auto self = shared_from_this();
     pending_ = (missing.size() + kBatch - 1) / kBatch;
     for (size_t start = 0; start < missing.size(); start += kBatch) {
