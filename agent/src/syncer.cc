@@ -88,6 +88,8 @@ int64_t Cost(const std::string& path) { return static_cast<int64_t>(path.size())
 
 }  // namespace
 
+size_t Syncer::ParentKey(const std::string& path) { return std::hash<std::string>()(path); }
+
 Syncer::Syncer(RegistryStore* store, SyncOptions options, std::function<void()> wake)
     : store_(store), options_(options), wake_(std::move(wake)) {}
 
@@ -258,7 +260,7 @@ void Syncer::CreateOne(size_t idx, const std::string& p, int attempts, Pending& 
                                              RegStatus st, std::vector<RegError>) {
         post([=, &sh, &c, &ok, this] {
           if (st.ok()) return MarkOwned(p, idx);
-          if (st.error == RegError::kNoNode) known_parents_.erase(Parent(p));
+          if (st.error == RegError::kNoNode) known_parents_.erase(ParentKey(Parent(p)));
           if (st.error != RegError::kNodeExists || attempts == 0) {
             ok = false;
             CountError(std::string(RegErrorName(st.error)));
@@ -318,7 +320,7 @@ bool Syncer::CreateMissing() {
   for (size_t i : usable) {
     for (const auto& it : missing[i]) {
       std::string parent = Parent(it->first);
-      if (!parent.empty() && !known_parents_.count(parent)) parents.insert(parent);
+      if (!parent.empty() && !known_parents_.count(ParentKey(parent))) parents.insert(parent);
     }
   }
   if (!parents.empty()) {
@@ -330,7 +332,7 @@ bool Syncer::CreateMissing() {
         list, [post, list, this, &parents_ok](RegStatus st) {
           post([=, this, &parents_ok] {
             if (st.ok()) {
-              known_parents_.insert(list.begin(), list.end());
+              for (const auto& parent : list) known_parents_.insert(ParentKey(parent));
             } else {
               parents_ok = false;
               CountError(std::string(RegErrorName(st.error)));

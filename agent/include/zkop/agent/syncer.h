@@ -23,6 +23,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "zkop/agent/registry.h"
@@ -106,7 +107,10 @@ class Syncer {
   std::function<void()> wake_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::map<std::string, Entry> entries_;
-  std::set<std::string> known_parents_;
+  // Parents known to exist, by hash of the path (10,000 paths would be ~1.8 MB as strings).
+  // A collision only skips a create whose NoNode failure then drops the hash: self-healing.
+  std::unordered_set<size_t> known_parents_;
+  static size_t ParentKey(const std::string& path);
   mutable std::mutex stats_mu_;
   SyncStats stats_;
 };
