@@ -328,11 +328,14 @@ bool Syncer::CreateMissing() {
     auto post = c.Begin();
     std::vector<std::string> list(parents.begin(), parents.end());
     parents.clear();
+    std::vector<size_t> keys;  // remembered on success: hashes, not more copies of the paths
+    keys.reserve(list.size());
+    for (const auto& parent : list) keys.push_back(ParentKey(parent));
     shards_[usable.front()]->session->EnsurePersistent(
-        list, [post, list, this, &parents_ok](RegStatus st) {
-          post([=, this, &parents_ok] {
+        std::move(list), [post, keys = std::move(keys), this, &parents_ok](RegStatus st) {
+          post([keys, st, this, &parents_ok] {
             if (st.ok()) {
-              for (const auto& parent : list) known_parents_.insert(ParentKey(parent));
+              known_parents_.insert(keys.begin(), keys.end());
             } else {
               parents_ok = false;
               CountError(std::string(RegErrorName(st.error)));

@@ -138,20 +138,23 @@ class ParentMaker : public std::enable_shared_from_this<ParentMaker> {
     constexpr size_t kBatch = 1000;  // ~100 bytes a parent: far under jute.maxbuffer
     auto self = shared_from_this();
     pending_ = (missing.size() + kBatch - 1) / kBatch;
-    for (size_t start = 0; start < missing.size(); start += kBatch) {
-      std::vector<std::string> batch(missing.begin() + start,
-                                     missing.begin() + std::min(missing.size(), start + kBatch));
+    // One list shared by the batches' callbacks (for the node-by-node retry), not a copy each.
+    auto all = std::make_shared<const std::vector<std::string>>(std::move(missing));
+    for (size_t start = 0; start < all->size(); start += kBatch) {
+      size_t end = std::min(all->size(), start + kBatch);
       std::vector<zk::Op> ops;
-      for (const auto& p : batch) ops.push_back(zk::Op::Create(p, ""));
-      zk::Status s = client_->MultiAsync(std::move(ops), [self, batch](const zk::MultiResult& r) {
-        if (r.status.ok()) return self->BatchDone();
-        {
-          std::lock_guard<std::mutex> l(self->mu_);
-          self->pending_ += batch.size();
-        }
-        for (const auto& p : batch) self->CreateOne(p);
-        self->BatchDone();
-      });
+      ops.reserve(end - start);
+      for (size_t i = start; i < end; ++i) ops.push_back(zk::Op::Create((*all)[i], ""));
+      zk::Status s =
+          client_->MultiAsync(std::move(ops), [self, all, start, end](const zk::MultiResult& r) {
+            if (r.status.ok()) return self->BatchDone();
+            {
+              std::lock_guard<std::mutex> l(self->mu_);
+              self->pending_ += end - start;
+            }
+            for (size_t i = start; i < end; ++i) self->CreateOne((*all)[i]);
+            self->BatchDone();
+          });
       if (!s.ok()) {
         Fail(s);
         BatchDone();
