@@ -3,15 +3,50 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
-
-// cpprest defines a macro U; keep it last.
-#include <cpprest/json.h>
+#include <string_view>
 
 #include "zkop/agent/desired.h"
 #include "zkop/agent/diagnose.h"
 
 namespace zkop::agent {
+
+namespace {
+
+std::string JsonString(std::string_view v) {
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
 
 int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, PortProbe& probe,
              bool json, std::ostream& out) {
@@ -27,38 +62,31 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
   int status = counts[ServiceState::kConflict] + counts[ServiceState::kConfigError] > 0 ? 1 : 0;
 
   if (json) {
-    auto doc = web::json::value::object(true);
-    auto services = web::json::value::array();
+    // Written by hand: a JSON library here would be the daemon's only reason to load
+    // cpprest (and OpenSSL with it), several MB resident in every pod.
+    out << "{\"services\":[";
     for (size_t i = 0; i < declared.size(); ++i) {
       const Declared& d = declared[i];
       const Decision& dec = diagnosis.decisions[i];
-      auto s = web::json::value::object(true);
-      s["service"] = web::json::value::string(d.key_path);
-      s["interface"] = web::json::value::string(d.interface_name);
-      s["application"] = web::json::value::string(d.application);
-      s["source"] = web::json::value::string(d.source);
-      s["state"] = web::json::value::string(std::string(StateLabel(dec.state)));
-      s["port"] = web::json::value::number(dec.bind_port);
-      s["registryPort"] = web::json::value::number(dec.registry_port);
-      s["pid"] = web::json::value::number(dec.pid);
-      auto paths = web::json::value::array();
+      out << (i ? "," : "") << "{\"service\":" << JsonString(d.key_path)
+          << ",\"interface\":" << JsonString(d.interface_name)
+          << ",\"application\":" << JsonString(d.application)
+          << ",\"source\":" << JsonString(d.source)
+          << ",\"state\":" << JsonString(StateLabel(dec.state)) << ",\"port\":" << dec.bind_port
+          << ",\"registryPort\":" << dec.registry_port << ",\"pid\":" << dec.pid << ",\"paths\":[";
       for (size_t k = 0; k < desired.paths[i].size(); ++k) {
-        paths[k] = web::json::value::string(desired.paths[i][k]);
+        out << (k ? "," : "") << JsonString(desired.paths[i][k]);
       }
-      s["paths"] = paths;
-      s["url"] = web::json::value::string(desired.urls[i]);
-      s["reason"] = web::json::value::string(dec.reason);
-      services[i] = s;
+      out << "],\"url\":" << JsonString(desired.urls[i]) << ",\"reason\":" << JsonString(dec.reason)
+          << "}";
     }
-    doc["services"] = services;
-    auto conflicts = web::json::value::array();
+    out << "],\"conflicts\":[";
     for (size_t i = 0; i < diagnosis.conflicts.size(); ++i) {
-      conflicts[i] = web::json::value::string(diagnosis.conflicts[i]);
+      out << (i ? "," : "") << JsonString(diagnosis.conflicts[i]);
     }
-    doc["conflicts"] = conflicts;
-    if (!table.error.empty()) doc["probeError"] = web::json::value::string(table.error);
-    doc["ok"] = web::json::value::boolean(status == 0);
-    out << doc.serialize() << "\n";
+    out << "]";
+    if (!table.error.empty()) out << ",\"probeError\":" << JsonString(table.error);
+    out << ",\"ok\":" << (status == 0 ? "true" : "false") << "}\n";
     return status;
   }
 
