@@ -4,6 +4,8 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <boost/program_options.hpp>
 
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
     if (!kubeconfig.empty()) server.WriteKubeconfig(kubeconfig, ns);
     // The local pod runtime (docs/pod-runtime.md) runs the stored Pods as processes.
     std::unique_ptr<zkop::devkube::pods::Cluster> cluster;
-    std::unique_ptr<zkop::devkube::pods::PodRuntime> runtime;
+    std::shared_ptr<zkop::devkube::pods::PodRuntime> runtime;
     std::string temp_pod_dir;
     if (!vm.count("no-pods")) {
       zkop::devkube::pods::RuntimeOptions pods;
@@ -101,7 +103,18 @@ int main(int argc, char** argv) {
         pods.state_dir = temp_pod_dir = tmpl;
       }
       cluster = zkop::devkube::pods::MakeStoreCluster(server.store());
-      runtime = std::make_unique<zkop::devkube::pods::PodRuntime>(*cluster, pods);
+      runtime = std::make_shared<zkop::devkube::pods::PodRuntime>(*cluster, pods);
+      // `kubectl logs`: the API serves the container's log file. The weak pointer keeps a
+      // request that races with shutdown from touching a destroyed runtime.
+      server.SetPodLogSource([weak = std::weak_ptr<zkop::devkube::pods::PodRuntime>(runtime)](
+                                 const std::string& pod_ns, const std::string& pod,
+                                 const std::string& container) -> std::optional<std::string> {
+        auto rt = weak.lock();
+        if (!rt) return std::nullopt;
+        std::string path = rt->LogPath(pod_ns, pod, container);
+        if (path.empty()) return std::nullopt;
+        return path;
+      });
     }
     std::cout << "zkop-devkube: serving " << server.url() << std::endl;
     if (runtime) {
@@ -112,6 +125,7 @@ int main(int argc, char** argv) {
     sigwait(&stop, &sig);
     std::cout << "zkop-devkube: stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
               << std::endl;
+    server.SetPodLogSource(nullptr);
     runtime.reset();  // stops every Pod process before the API goes
     std::string cleanup_error;
     if (!temp_pod_dir.empty() && !zkop::devkube::pods::RemoveTree(temp_pod_dir, &cleanup_error)) {

@@ -27,7 +27,7 @@ spec:
   containers:
   - name: main
     image: zkop.io/local-exec
-    command: ["sh", "-c", "echo started as $(hostname) at $POD_IP > $MARK; exec sleep 300"]
+    command: ["sh", "-c", "echo started as $(hostname) at $POD_IP | tee $MARK; exec sleep 300"]
     env:
     - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
     - {name: MARK, value: MARK_PATH}
@@ -79,6 +79,9 @@ TEST_F(DevkubeProgramTest, RunsPodsByDefaultAndStopsCleanly) {
   ASSERT_EQ(Kubectl({"wait", "--for=condition=Ready", "pod/hello", "--timeout=30s"}), 0)
       << ReadFile(dir_.Path("kubectl.log")) << ReadFile(dir_.Path("devkube.log"));
   EXPECT_EQ(ReadFile(mark).rfind("started as hello at 127.42.", 0), 0u) << ReadFile(mark);
+  // kubectl logs: the API serves the container's log file kept by the runtime.
+  ASSERT_EQ(Kubectl({"logs", "hello"}), 0) << ReadFile(dir_.Path("kubectl.log"));
+  EXPECT_EQ(ReadFile(dir_.Path("kubectl.log")), ReadFile(mark));
   ASSERT_EQ(Kubectl({"delete", "pod", "hello", "--wait=true", "--timeout=30s"}), 0)
       << ReadFile(dir_.Path("kubectl.log"));
   ASSERT_EQ(Kubectl({"get", "pod", "hello"}), 1);  // gone: NotFound
