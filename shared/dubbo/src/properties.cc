@@ -215,7 +215,7 @@ SettingMap ParseProperties(std::string_view text, const std::string& file) {
   return result;
 }
 
-SettingMap LoadPropertiesFile(const std::string& path) {
+std::string ReadProviderFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw PropertiesError(path, 0,
@@ -224,7 +224,11 @@ SettingMap LoadPropertiesFile(const std::string& path) {
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  return ParseProperties(buf.str(), path);
+  return buf.str();
+}
+
+SettingMap LoadPropertiesFile(const std::string& path) {
+  return ParseProperties(ReadProviderFile(path), path);
 }
 
 }  // namespace zkop::dubbo

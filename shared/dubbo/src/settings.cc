@@ -4,10 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace zkop::dubbo {
 
@@ -16,18 +12,6 @@ namespace {
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw PropertiesError(path, 0,
-                          std::string("cannot read the file: ") + std::strerror(errno) +
-                              " (check the path in the agent config's sources)");
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 void Flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
@@ -103,7 +87,7 @@ SettingMap ParseSpringBootYaml(const std::string& text, const std::string& file)
 }
 
 SettingMap LoadSpringBootFile(const std::string& path) {
-  std::string text = ReadFile(path);
+  std::string text = ReadProviderFile(path);
   if (EndsWith(path, ".yml") || EndsWith(path, ".yaml")) return ParseSpringBootYaml(text, path);
   if (EndsWith(path, ".properties")) return ParseProperties(text, path);
   throw PropertiesError(path, 0,

@@ -46,6 +46,10 @@ using SettingMap = std::map<std::string, Setting>;
 // Parses `text` (the file's bytes). `file` names the input in errors and in Setting::file.
 SettingMap ParseProperties(std::string_view text, const std::string& file);
 
+// The bytes of a provider file (dubbo.properties, application.yml, ...). Throws
+// PropertiesError naming the file and the reason when it cannot be read.
+std::string ReadProviderFile(const std::string& path);
+
 // Reads and parses a file. Throws PropertiesError when it cannot be read.
 SettingMap LoadPropertiesFile(const std::string& path);
 
