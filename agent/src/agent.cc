@@ -27,7 +27,8 @@ Agent::Agent(AgentConfig config, std::vector<Declared> declared, AgentDeps deps)
       declared_(std::move(declared)),
       deps_(std::move(deps)),
       metrics_(config_.session_path_budget),
-      syncer_(deps_.store, WithBudget(deps_.sync, config_.session_path_budget),
+      registrations_(config_, declared_, static_cast<int64_t>(getpid())),
+      syncer_(deps_.store, &registrations_, WithBudget(deps_.sync, config_.session_path_budget),
               [this] { Wake(); }) {
   config_.services.clear();  // resolved into declared_; not needed again
   malloc_trim(0);
@@ -88,16 +89,15 @@ void Agent::Round(bool verify) {
   ListenTable table = deps_.probe->Probe();
   if (!table.error.empty()) Log().Warn("port probe incomplete", {{"error", table.error}});
   Diagnosis diagnosis = Diagnose(declared_, table, *deps_.probe);
-  DesiredState desired = BuildDesired(config_, declared_, diagnosis, &stamps_, deps_.now_ms(),
-                                      static_cast<int64_t>(getpid()), /*details=*/false);
+  std::vector<NodeKey> desired = registrations_.Desired(diagnosis, deps_.now_ms());
   LogChanges(diagnosis);
-  bool ok = syncer_.Sync(desired.nodes);
+  bool ok = syncer_.Sync(desired);
   if (verify) {
     size_t wrong = syncer_.Verify();
     if (wrong > 0) {
       Log().Warn("registrations were deleted or replaced behind the agent's back; restoring",
                  {{"count", static_cast<unsigned long>(wrong)}});
-      ok = syncer_.Sync(desired.nodes);
+      ok = syncer_.Sync(desired);
     }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -109,9 +109,9 @@ void Agent::Round(bool verify) {
                              : ok ? ""
                                   : "last registry sync did not complete");
   }
-  // A round builds and drops MBs at 10,000 services: give the freed pages back each time
-  // (a few ms at that size) rather than keep the high-water mark resident.
-  desired = DesiredState{};
+  // A round that created nodes rendered their paths (MBs at 10,000 services): give the
+  // freed pages back rather than keep that high-water mark resident.
+  desired = {};
   diagnosis = Diagnosis{};
   malloc_trim(0);
 }

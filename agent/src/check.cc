@@ -52,11 +52,11 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
              bool json, std::ostream& out) {
   ListenTable table = probe.Probe();
   Diagnosis diagnosis = Diagnose(declared, table, probe);
-  Stamps stamps;
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  DesiredState desired = BuildDesired(config, declared, diagnosis, &stamps, now, getpid());
+  Registrations registrations(config, declared, getpid());
+  ServiceNodes desired = registrations.Describe(diagnosis, now);
   std::map<ServiceState, int> counts;
   for (const auto& d : diagnosis.decisions) ++counts[d.state];
   int status = counts[ServiceState::kConflict] + counts[ServiceState::kConfigError] > 0 ? 1 : 0;

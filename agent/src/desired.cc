@@ -1,32 +1,28 @@
 #include "zkop/agent/desired.h"
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "zkop/dubbo/provider_url.h"
 
 namespace zkop::agent {
 
-int64_t Stamps::Get(const std::string& key, int64_t now_ms) {
-  return stamps_.emplace(key, now_ms).first->second;
-}
-
-void Stamps::Retain(const std::map<std::string, int64_t>& live) {
-  for (auto it = stamps_.begin(); it != stamps_.end();) {
-    it = live.count(it->first) ? std::next(it) : stamps_.erase(it);
-  }
-}
-
 namespace {
+
+constexpr uint32_t kProvider = 1;
+constexpr uint32_t kInstance = 2;
+
+uint64_t Fnv(std::string_view s, uint64_t h = 1469598103934665603ULL) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return (h ^ 0xFF) * 1099511628211ULL;
+}
 
 // A stable fingerprint of an instance's services (Dubbo computes an MD5 over its metadata;
 // consumers only compare revisions for equality).
 std::string Revision(const std::set<std::string>& parts) {
   uint64_t h = 1469598103934665603ULL;
-  for (const auto& p : parts) {
-    for (unsigned char c : p) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xFF) * 1099511628211ULL;
-  }
+  for (const auto& p : parts) h = Fnv(p, h);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
@@ -34,83 +30,103 @@ std::string Revision(const std::set<std::string>& parts) {
 
 }  // namespace
 
-DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>& declared,
-                          const Diagnosis& diagnosis, Stamps* stamps, int64_t now_ms,
-                          int64_t agent_pid, bool details) {
-  DesiredState out;
-  if (details) {
-    out.urls.resize(declared.size());
-    out.paths.resize(declared.size());
+Registrations::Registrations(const AgentConfig& config, const std::vector<Declared>& declared,
+                             int64_t agent_pid)
+    : config_(config),
+      declared_(declared),
+      agent_pid_(agent_pid),
+      stamps_(declared.size()),
+      group_of_(declared.size()) {
+  std::map<std::pair<std::string_view, std::string_view>, uint32_t> by_app;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    auto [it, added] = by_app.emplace(
+        std::pair<std::string_view, std::string_view>(declared[i].application, declared[i].host),
+        static_cast<uint32_t>(groups_.size()));
+    if (added) groups_.push_back(Group{i, {}});
+    group_of_[i] = it->second;
   }
-  bool interface_mode = config.register_mode != RegisterMode::kInstance;
-  bool instance_mode = config.register_mode != RegisterMode::kInterface;
-  std::map<std::string, int64_t> live;
+}
 
-  struct Instance {
+std::vector<NodeKey> Registrations::Desired(const Diagnosis& diagnosis, int64_t now_ms) {
+  return Walk(diagnosis, now_ms, nullptr);
+}
+
+ServiceNodes Registrations::Describe(const Diagnosis& diagnosis, int64_t now_ms) {
+  ServiceNodes out;
+  out.urls.resize(declared_.size());
+  out.paths.resize(declared_.size());
+  Walk(diagnosis, now_ms, &out);
+  return out;
+}
+
+std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now_ms,
+                                         ServiceNodes* details) {
+  std::vector<NodeKey> out;
+  bool interface_mode = config_.register_mode != RegisterMode::kInstance;
+  bool instance_mode = config_.register_mode != RegisterMode::kInterface;
+
+  struct Instance {  // only for groups with something registrable, or when describing
     dubbo::InstanceSpec spec;
     std::set<std::string> parts;
     std::vector<size_t> services;
   };
-  std::map<std::string, Instance> instances;  // by path
+  std::map<uint32_t, Instance> instances;  // by group
 
-  for (size_t i = 0; i < declared.size(); ++i) {
-    const Declared& d = declared[i];
+  for (size_t i = 0; i < declared_.size(); ++i) {
+    const Declared& d = declared_[i];
     const Decision& dec = diagnosis.decisions[i];
-    if (dec.state == ServiceState::kConfigError || dec.bind_port <= 0) continue;
-    bool registrable = dec.state == ServiceState::kRegister;
-    int64_t pid = registrable && dec.pid ? dec.pid : agent_pid;
-    std::string key =
-        std::to_string(i) + "/" + std::to_string(dec.bind_port) + "/" + std::to_string(pid);
-    int64_t ts = registrable ? stamps->Get(key, now_ms) : now_ms;
-    if (registrable) live[key] = ts;
-
-    dubbo::ProviderSpec spec;
-    spec.protocol = d.protocol;
-    spec.host = d.host;
-    spec.port = dec.registry_port;
-    spec.interface_name = d.interface_name;
-    spec.application = d.application;
-    spec.methods = d.methods;
-    spec.version = d.version;
-    spec.group = d.group;
-    spec.anyhost = d.anyhost;
-    spec.pid = pid;
-    spec.release = config.release;
-    spec.timestamp_ms = ts;
-    spec.extra = d.parameters;
-    if (details) out.urls[i] = dubbo::ProviderUrl(spec);
-    if (interface_mode && (registrable || details)) {
-      std::string path = dubbo::ProviderNodePath(config.root, spec);
-      if (details) out.paths[i].push_back(path);
-      if (registrable) out.nodes[std::move(path)] = d.host;
+    Stamp& stamp = stamps_[i];
+    if (dec.state == ServiceState::kConfigError || dec.bind_port <= 0) {
+      stamp = Stamp{};
+      continue;
     }
-    if (instance_mode) {
-      // One instance per application and host (Dubbo 3: one per process); its port is the
-      // dubbo protocol's when there is one, else the first endpoint's.
-      Instance& inst = instances[d.application + "\n" + d.host];
-      inst.services.push_back(i);
-      if (!registrable) continue;
-      if (inst.spec.endpoints.empty()) {
-        inst.spec.application = d.application;
-        inst.spec.host = d.host;
-        inst.spec.release = config.release;
-        inst.spec.timestamp_ms = ts;
-        inst.spec.registration_time_ms = ts;
+    bool registrable = dec.state == ServiceState::kRegister;
+    int64_t pid = registrable && dec.pid ? dec.pid : agent_pid_;
+    if (!registrable) {
+      stamp = Stamp{};
+    } else if (stamp.ms == 0 || stamp.port != dec.bind_port || stamp.pid != pid) {
+      stamp = Stamp{dec.bind_port, pid, now_ms};
+    }
+    int64_t ts = registrable ? stamp.ms : now_ms;
+    NodeKey key;
+    key.kind = kProvider;
+    key.index = static_cast<uint32_t>(i);
+    key.port = dec.registry_port;
+    key.pid = pid;
+    key.stamp_ms = ts;
+    if (interface_mode && registrable) out.push_back(key);
+    if (details || (instance_mode && registrable)) {
+      dubbo::ProviderSpec spec = Spec(key);
+      if (details) {
+        details->urls[i] = dubbo::ProviderUrl(spec);
+        if (interface_mode) details->paths[i].push_back(Path(key));
       }
-      inst.spec.timestamp_ms = std::min(inst.spec.timestamp_ms, ts);
-      inst.spec.registration_time_ms = inst.spec.timestamp_ms;
-      bool have = false;
-      for (const auto& e : inst.spec.endpoints) have = have || e.protocol == d.protocol;
-      if (!have) inst.spec.endpoints.push_back({d.protocol, dec.registry_port});
-      dubbo::ProviderSpec stable = spec;
-      stable.timestamp_ms = 0;
-      stable.pid = 0;
-      inst.parts.insert(dubbo::ProviderUrl(stable));
+      if (instance_mode) {
+        // One instance per application and host (Dubbo 3: one per process); its port is the
+        // dubbo protocol's when there is one, else the first endpoint's.
+        Instance& inst = instances[group_of_[i]];
+        inst.services.push_back(i);
+        if (!registrable) continue;
+        if (inst.spec.endpoints.empty()) {
+          inst.spec.application = d.application;
+          inst.spec.host = d.host;
+          inst.spec.release = config_.release;
+          inst.spec.timestamp_ms = ts;
+        }
+        inst.spec.timestamp_ms = std::min(inst.spec.timestamp_ms, ts);
+        inst.spec.registration_time_ms = inst.spec.timestamp_ms;
+        bool have = false;
+        for (const auto& e : inst.spec.endpoints) have = have || e.protocol == d.protocol;
+        if (!have) inst.spec.endpoints.push_back({d.protocol, dec.registry_port});
+        spec.timestamp_ms = 0;
+        spec.pid = 0;
+        inst.parts.insert(dubbo::ProviderUrl(spec));
+      }
     }
   }
-  for (auto& [key, inst] : instances) {
-    if (inst.spec.endpoints.empty()) {  // nothing registrable: the path check would show
-      const Declared& d = declared[inst.services.front()];
+  for (auto& [group, inst] : instances) {
+    if (inst.spec.endpoints.empty()) {  // nothing registrable: only described
+      const Declared& d = declared_[inst.services.front()];
       inst.spec.application = d.application;
       inst.spec.host = d.host;
       inst.spec.port = diagnosis.decisions[inst.services.front()].registry_port;
@@ -120,16 +136,58 @@ DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>
         if (e.protocol == "dubbo") inst.spec.port = e.port;
       }
     }
-    std::string path = dubbo::InstanceNodePath(config.services_root, inst.spec);
+    NodeKey key;
+    key.kind = kInstance;
+    key.index = group;
+    key.port = inst.spec.port;
     if (details) {
-      for (size_t i : inst.services) out.paths[i].push_back(path);
+      std::string path = Path(key);
+      for (size_t i : inst.services) details->paths[i].push_back(path);
     }
     if (inst.spec.endpoints.empty()) continue;
     inst.spec.revision = Revision(inst.parts);
-    out.nodes[path] = dubbo::InstanceJson(inst.spec);
+    groups_[group].json = dubbo::InstanceJson(inst.spec);
+    key.stamp_ms = inst.spec.timestamp_ms;
+    key.revision = Fnv(groups_[group].json);
+    out.push_back(key);
   }
-  stamps->Retain(live);
   return out;
+}
+
+std::string Registrations::Path(const NodeKey& key) const {
+  if (key.kind == kInstance) {
+    const Declared& d = declared_[groups_[key.index].first];
+    dubbo::InstanceSpec spec;
+    spec.application = d.application;
+    spec.host = d.host;
+    spec.port = static_cast<int>(key.port);
+    return dubbo::InstanceNodePath(config_.services_root, spec);
+  }
+  return dubbo::ProviderNodePath(config_.root, Spec(key));
+}
+
+dubbo::ProviderSpec Registrations::Spec(const NodeKey& key) const {
+  const Declared& d = declared_[key.index];
+  dubbo::ProviderSpec spec;
+  spec.protocol = d.protocol;
+  spec.host = d.host;
+  spec.port = static_cast<int>(key.port);
+  spec.interface_name = d.interface_name;
+  spec.application = d.application;
+  spec.methods = d.methods;
+  spec.version = d.version;
+  spec.group = d.group;
+  spec.anyhost = d.anyhost;
+  spec.pid = key.pid;
+  spec.release = config_.release;
+  spec.timestamp_ms = key.stamp_ms;
+  spec.extra = d.parameters;
+  return spec;
+}
+
+std::string Registrations::Data(const NodeKey& key) const {
+  if (key.kind == kInstance) return groups_[key.index].json;
+  return declared_[key.index].host;
 }
 
 }  // namespace zkop::agent

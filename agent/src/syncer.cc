@@ -1,8 +1,11 @@
 #include "zkop/agent/syncer.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <optional>
+#include <set>
 #include <thread>
 
 namespace zkop::agent {
@@ -79,28 +82,47 @@ class Syncer::Pending {
 
 namespace {
 
-std::string Parent(const std::string& path) {
+// "/a/b/c" -> "/a/b"; "/a" and "" -> "" (the root needs no creating).
+std::string_view Parent(std::string_view path) {
   size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "" : path.substr(0, slash);
+  return slash == 0 || slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
 }
 
-int64_t Cost(const std::string& path) { return static_cast<int64_t>(path.size()); }
+// The directory to list to see `path`: its parent, "/" at the top.
+std::string ListedDir(std::string_view path) {
+  std::string_view parent = Parent(path);
+  return parent.empty() ? std::string("/") : std::string(parent);
+}
 
 }  // namespace
 
-size_t Syncer::ParentKey(const std::string& path) { return std::hash<std::string>()(path); }
+// A node to create: its key and rendered path.
+struct Syncer::Item {
+  NodeKey key;
+  std::string path;
+};
 
-Syncer::Syncer(RegistryStore* store, SyncOptions options, std::function<void()> wake)
-    : store_(store), options_(options), wake_(std::move(wake)) {}
+// What CreateMissing learned about the parents that were not known to exist.
+struct Syncer::Plan {
+  enum class State { kExists, kAbsent, kAssumed };
+  std::unordered_map<std::string, State> parents;
+};
+
+size_t Syncer::ParentKey(std::string_view path) { return std::hash<std::string_view>()(path); }
+
+Syncer::Syncer(RegistryStore* store, const NodeRenderer* renderer, SyncOptions options,
+               std::function<void()> wake)
+    : store_(store), renderer_(renderer), options_(options), wake_(std::move(wake)) {}
 
 Syncer::~Syncer() {
   for (auto& s : shards_) {
     if (s && s->session) s->session->Close();
   }
 }
-void Syncer::CountError(const std::string& reason) {
+
+void Syncer::CountError(std::string_view reason) {
   std::lock_guard<std::mutex> l(stats_mu_);
-  ++stats_.errors[reason];
+  ++stats_.errors[std::string(reason)];
 }
 
 void Syncer::SetOwned(Entry& e, bool owned) {
@@ -109,11 +131,18 @@ void Syncer::SetOwned(Entry& e, bool owned) {
   shards_[e.shard]->owned += owned ? 1 : -1;
 }
 
-void Syncer::Forget(std::map<std::string, Entry>::iterator it) {
+void Syncer::MarkOwned(const NodeKey& key, size_t shard) {
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.shard == shard) SetOwned(it->second, true);
+}
+
+void Syncer::Forget(const NodeKey& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
   Shard& sh = *shards_[it->second.shard];
   if (it->second.owned) --sh.owned;
   --sh.nodes;
-  sh.bytes -= Cost(it->first);
+  sh.bytes -= it->second.cost;
   entries_.erase(it);
 }
 
@@ -124,7 +153,7 @@ void Syncer::CheckSessions() {
     int64_t id = sh.session->session_id();
     if (id != 0 && sh.session_id != 0 && id != sh.session_id) {
       // A new session: the old one expired and took its ephemeral nodes with it.
-      for (auto& [path, e] : entries_) {
+      for (auto& [key, e] : entries_) {
         if (e.shard == i) SetOwned(e, false);
       }
       std::lock_guard<std::mutex> l(stats_mu_);
@@ -140,8 +169,7 @@ void Syncer::CheckSessions() {
   }
 }
 
-size_t Syncer::ShardFor(const std::string& path) {
-  int64_t cost = Cost(path);
+size_t Syncer::ShardFor(int64_t cost) {
   for (size_t i = 0; i < shards_.size(); ++i) {
     Shard& sh = *shards_[i];
     if (sh.session && sh.bytes + cost <= options_.path_budget) return i;
@@ -153,82 +181,6 @@ size_t Syncer::ShardFor(const std::string& path) {
   sh.session = store_->Open(wake_);
   sh.session_id = sh.session->session_id();
   return i;
-}
-
-namespace {
-// Batches of at most batch_size nodes and batch_bytes bytes (ZooKeeper refuses requests
-// over its jute.maxbuffer, 1 MB by default).
-template <typename T, typename Size>
-std::vector<std::vector<T>> Batches(std::vector<T> items, const SyncOptions& o, Size size) {
-  std::vector<std::vector<T>> out;
-  size_t bytes = 0;
-  for (auto& item : items) {
-    size_t b = size(item);
-    if (out.empty() || out.back().size() >= o.batch_size || bytes + b > o.batch_bytes) {
-      out.emplace_back();
-      bytes = 0;
-    }
-    bytes += b;
-    out.back().push_back(std::move(item));
-  }
-  return out;
-}
-}  // namespace
-
-bool Syncer::DeleteUndesired(const std::map<std::string, std::string>& desired) {
-  std::map<size_t, std::vector<std::string>> todo;
-  for (const auto& [path, e] : entries_) {
-    auto it = desired.find(path);
-    if (it == desired.end() || e.data != it->second) todo[e.shard].push_back(path);
-  }
-  bool ok = true;
-  Pending c;
-  auto deadline = Clock::now() + options_.op_timeout;
-  auto forget = [this](const std::string& path) {
-    auto it = entries_.find(path);
-    if (it != entries_.end()) Forget(it);
-  };
-  for (auto& [idx, paths] : todo) {
-    Shard& sh = *shards_[idx];
-    if (!sh.session->connected()) {
-      ok = false;
-      continue;
-    }
-    auto size = [](const std::string& p) { return p.size(); };
-    for (auto& batch : Batches(std::move(paths), options_, size)) {
-      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
-      auto post = c.Begin();
-      sh.session->DeleteAll(
-          batch, [post, batch, &sh, &c, &ok, &forget, this](RegStatus st, std::vector<RegError>) {
-            post([=, &sh, &c, &ok, &forget, this] {
-              if (st.ok()) {
-                for (const auto& p : batch) forget(p);
-                return;
-              }
-              // One bad path fails the whole multi: go one by one.
-              for (const auto& p : batch) {
-                auto post1 = c.Begin();
-                sh.session->DeleteAll(
-                    {p}, [post1, p, &ok, &forget, this](RegStatus s1, std::vector<RegError>) {
-                      post1([=, &ok, &forget, this] {
-                        if (s1.ok() || s1.error == RegError::kNoNode) {
-                          forget(p);
-                        } else {
-                          ok = false;
-                          CountError(std::string(RegErrorName(s1.error)));
-                        }
-                      });
-                    });
-              }
-            });
-          });
-    }
-  }
-  if (!c.RunUntil(0, deadline)) {
-    CountError("timeout");
-    ok = false;
-  }
-  return ok;
 }
 
 bool Syncer::WaitConnected(Shard& sh) {
@@ -244,37 +196,150 @@ bool Syncer::WaitConnected(Shard& sh) {
   return sh.session->connected();
 }
 
-void Syncer::MarkOwned(const std::string& path, size_t shard) {
-  auto it = entries_.find(path);
-  if (it != entries_.end() && it->second.shard == shard) SetOwned(it->second, true);
+bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::time_point deadline) {
+  bool ok = true;
+  Pending c;
+  for (auto& [idx, list] : keys) {
+    Shard& sh = *shards_[idx];
+    if (!sh.session || !sh.session->connected()) {
+      ok = false;
+      continue;
+    }
+    for (size_t start = 0; start < list.size();) {
+      // A batch: at most batch_size paths and batch_bytes bytes (jute.maxbuffer is 1 MB).
+      std::vector<NodeKey> batch;
+      std::vector<std::string> paths;
+      size_t bytes = 0;
+      for (; start < list.size() && batch.size() < options_.batch_size; ++start) {
+        std::string path = renderer_->Path(list[start]);
+        if (!batch.empty() && bytes + path.size() > options_.batch_bytes) break;
+        bytes += path.size();
+        batch.push_back(list[start]);
+        paths.push_back(std::move(path));
+      }
+      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
+      auto post = c.Begin();
+      auto one_by_one = paths;  // kept for the retry: a multi consumes its own copy
+      sh.session->DeleteAll(
+          std::move(paths), [post, batch = std::move(batch), one_by_one = std::move(one_by_one),
+                             &sh, &c, &ok, this](RegStatus st, std::vector<RegError>) {
+            post([=, &sh, &c, &ok, this] {
+              if (st.ok()) {
+                for (const auto& k : batch) Forget(k);
+                return;
+              }
+              // One bad path fails the whole multi: go one by one.
+              for (size_t i = 0; i < batch.size(); ++i) {
+                auto post1 = c.Begin();
+                sh.session->DeleteAll({one_by_one[i]}, [post1, key = batch[i], &ok, this](
+                                                           RegStatus s1, std::vector<RegError>) {
+                  post1([=, &ok, this] {
+                    if (s1.ok() || s1.error == RegError::kNoNode) return Forget(key);
+                    ok = false;
+                    CountError(RegErrorName(s1.error));
+                  });
+                });
+              }
+            });
+          });
+    }
+  }
+  if (!c.RunUntil(0, deadline)) {
+    CountError("timeout");
+    ok = false;
+  }
+  return ok;
 }
 
-void Syncer::CreateOne(size_t idx, const std::string& p, int attempts, Pending& c, bool& ok) {
+// Learns which unknown parents exist by listing directories level by level from the root,
+// while a level has at most discovery_fanout directories to list. Below that, a parent whose
+// own parent exists is assumed to exist (a registry that has the interface usually has its
+// providers directory); one whose parent is absent is absent.
+Syncer::Plan Syncer::Discover(const std::vector<std::vector<Item>>& missing, Pending& c,
+                              Clock::time_point deadline) {
+  Plan plan;
+  std::map<size_t, std::vector<std::string>> levels;  // unknown parents by depth
+  for (const auto& items : missing) {
+    for (const auto& item : items) {
+      for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
+        if (known_parents_.count(ParentKey(a))) break;  // known, and so are its ancestors
+        auto [it, added] = plan.parents.emplace(std::string(a), Plan::State::kAssumed);
+        if (!added) break;  // walked from here already
+        levels[std::count(a.begin(), a.end(), '/')].push_back(it->first);
+      }
+    }
+  }
+  RegistrySession* session = nullptr;
+  for (const auto& sh : shards_) {
+    if (!session && sh->session && sh->session->connected()) session = sh->session.get();
+  }
+  bool listing = session != nullptr;
+  for (auto& [depth, names] : levels) {
+    std::set<std::string> dirs;  // existing parents of this level's names, to list
+    for (const auto& name : names) {
+      std::string dir = ListedDir(name);
+      auto st = plan.parents.find(dir);
+      if (st == plan.parents.end() || st->second == Plan::State::kExists) {
+        dirs.insert(dir);  // known before, the root, or found just now
+      } else if (st->second == Plan::State::kAbsent) {
+        plan.parents[name] = Plan::State::kAbsent;
+      }
+    }
+    listing = listing && dirs.size() <= options_.discovery_fanout;
+    if (!listing || dirs.empty()) continue;
+    std::map<std::string, std::optional<std::unordered_set<std::string>>> listed;
+    for (const auto& dir : dirs) {
+      auto post = c.Begin();
+      session->Children(
+          dir, [post, dir, &listed, this](RegStatus st, std::vector<std::string> kids) {
+            post([=, &listed, this, kids = std::move(kids)] {
+              if (st.ok()) {
+                listed[dir].emplace(kids.begin(), kids.end());
+              } else if (st.error == RegError::kNoNode) {
+                listed[dir].emplace();  // gone meanwhile: nothing under it exists
+              } else {
+                CountError(RegErrorName(st.error));  // the level stays assumed (repaired if wrong)
+              }
+            });
+          });
+    }
+    if (!c.RunUntil(0, deadline)) break;
+    for (const auto& name : names) {
+      auto it = listed.find(ListedDir(name));
+      if (it == listed.end() || !it->second) continue;
+      bool exists = it->second->count(name.substr(name.rfind('/') + 1)) > 0;
+      plan.parents[name] = exists ? Plan::State::kExists : Plan::State::kAbsent;
+      if (exists) known_parents_.insert(ParentKey(name));
+    }
+  }
+  return plan;
+}
+
+void Syncer::CreateOne(size_t idx, const NodeKey& key, std::string path, int attempts, Pending& c,
+                       bool& ok) {
   Shard& sh = *shards_[idx];
-  auto entry = entries_.find(p);
-  if (entry == entries_.end()) return;
   int64_t session_id = sh.session_id;
   auto post = c.Begin();
-  sh.session->CreateEphemerals(
-      {NodeSpec{p, entry->second.data}}, [post, p, attempts, idx, &sh, &c, &ok, this, session_id](
-                                             RegStatus st, std::vector<RegError>) {
+  sh.session->CreateAll(
+      {NodeSpec{path, renderer_->Data(key)}}, [post, key, path, attempts, idx, &sh, &c, &ok, this,
+                                               session_id](RegStatus st, std::vector<RegError>) {
         post([=, &sh, &c, &ok, this] {
-          if (st.ok()) return MarkOwned(p, idx);
-          if (st.error == RegError::kNoNode) known_parents_.erase(ParentKey(Parent(p)));
+          if (st.ok()) return MarkOwned(key, idx);
+          if (st.error == RegError::kNoNode) known_parents_.erase(ParentKey(Parent(path)));
           if (st.error != RegError::kNodeExists || attempts == 0) {
             ok = false;
-            CountError(std::string(RegErrorName(st.error)));
+            CountError(RegErrorName(st.error));
             return;
           }
           // It exists: ours (an earlier create whose answer was lost) or stale.
           auto post2 = c.Begin();
-          sh.session->Owner(p, [post2, p, attempts, idx, &sh, &c, &ok, this, session_id](
-                                   RegStatus s2, int64_t owner) {
+          sh.session->Owner(path, [post2, key, path, attempts, idx, &sh, &c, &ok, this, session_id](
+                                      RegStatus s2, int64_t owner) {
             post2([=, &sh, &c, &ok, this] {
-              if (s2.ok() && owner == session_id) return MarkOwned(p, idx);
+              if (s2.ok() && owner == session_id) return MarkOwned(key, idx);
               if (!s2.ok() && s2.error != RegError::kNoNode) {
                 ok = false;
-                CountError(std::string(RegErrorName(s2.error)));
+                CountError(RegErrorName(s2.error));
                 return;
               }
               // Stale (another session's) or gone meanwhile: replace it.
@@ -283,102 +348,177 @@ void Syncer::CreateOne(size_t idx, const std::string& p, int attempts, Pending& 
                 ++stats_.restored;
               }
               auto post3 = c.Begin();
-              sh.session->DeleteAll(
-                  {p}, [post3, p, attempts, idx, &c, &ok, this](RegStatus, std::vector<RegError>) {
-                    post3([=, &c, &ok, this] { CreateOne(idx, p, attempts - 1, c, ok); });
-                  });
+              sh.session->DeleteAll({path}, [post3, key, path, attempts, idx, &c, &ok, this](
+                                                RegStatus, std::vector<RegError>) {
+                post3([=, &c, &ok, this] { CreateOne(idx, key, path, attempts - 1, c, ok); });
+              });
             });
           });
         });
       });
 }
 
+// A batch failed (an assumed parent was missing, a parent appeared meanwhile, a node
+// exists, the connection went): make sure of the parents, then create node by node.
+void Syncer::Repair(size_t idx, std::vector<Item> items, Pending& c, bool& ok) {
+  std::set<std::string> dirs;
+  for (const auto& item : items) dirs.emplace(Parent(item.path));
+  dirs.erase("");
+  std::vector<size_t> keys;
+  for (const auto& d : dirs) {
+    for (std::string_view a = d; !a.empty(); a = Parent(a)) keys.push_back(ParentKey(a));
+  }
+  auto post = c.Begin();
+  auto shared = std::make_shared<std::vector<Item>>(std::move(items));
+  shards_[idx]->session->EnsurePersistent(
+      std::vector<std::string>(dirs.begin(), dirs.end()),
+      [post, shared, keys = std::move(keys), idx, &c, &ok, this](RegStatus st) {
+        post([=, &c, &ok, this] {
+          if (!st.ok()) {
+            ok = false;
+            CountError(RegErrorName(st.error));
+            return;
+          }
+          known_parents_.insert(keys.begin(), keys.end());
+          for (auto& item : *shared) CreateOne(idx, item.key, std::move(item.path), 2, c, ok);
+        });
+      });
+}
+
+void Syncer::CreateBatch(size_t idx, std::vector<NodeSpec> parents, std::vector<Item> items,
+                         Pending& c, bool& ok) {
+  std::vector<NodeSpec> nodes = std::move(parents);
+  nodes.reserve(nodes.size() + items.size());
+  for (const auto& item : items) nodes.push_back(NodeSpec{item.path, renderer_->Data(item.key)});
+  auto post = c.Begin();
+  shards_[idx]->session->CreateAll(
+      std::move(nodes), [post, items = std::move(items), idx, &c, &ok, this](
+                            RegStatus st, std::vector<RegError>) mutable {
+        post([items = std::move(items), st, idx, &c, &ok, this]() mutable {
+          if (!st.ok()) return Repair(idx, std::move(items), c, ok);
+          for (const auto& item : items) {
+            MarkOwned(item.key, idx);
+            for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
+              if (!known_parents_.insert(ParentKey(a)).second) break;
+            }
+          }
+        });
+      });
+}
+
 bool Syncer::CreateMissing() {
   bool ok = true;
-  // What each shard lacks (one pass over the entries). Entries are referred to, not copied:
-  // a node's path is copied only while its batch is in flight (10,000 paths are ~4.6 MB).
-  using EntryRef = std::map<std::string, Entry>::iterator;  // stable: nothing is erased here
-  std::vector<std::vector<EntryRef>> missing(shards_.size());
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (!it->second.owned) missing[it->second.shard].push_back(it);
+  std::vector<std::vector<Item>> todo(shards_.size());
+  for (const auto& [key, e] : entries_) {
+    if (!e.owned) todo[e.shard].push_back(Item{key, {}});
   }
   std::vector<size_t> usable;
   for (size_t i = 0; i < shards_.size(); ++i) {
-    if (missing[i].empty() || !shards_[i]->session) continue;
+    if (todo[i].empty() || !shards_[i]->session) continue;
     if (!WaitConnected(*shards_[i])) {
       ok = false;
+      todo[i].clear();
       continue;
     }
     usable.push_back(i);
+    for (auto& item : todo[i]) item.path = renderer_->Path(item.key);
+    // Siblings next to each other: a new parent is then mostly needed by one batch only.
+    std::sort(todo[i].begin(), todo[i].end(),
+              [](const Item& a, const Item& b) { return a.path < b.path; });
   }
   if (usable.empty()) return ok;
   auto deadline = Clock::now() + options_.op_timeout;
   Pending c;
+  Plan plan = Discover(todo, c, deadline);
 
-  // Persistent parents first (any session may create them).
-  std::set<std::string> parents;
+  // The absent parents each item needs (deepest first). One needed by several sessions is
+  // created up front (one round trip); the others go into their session's multis, in the
+  // first batch that needs them: a session's requests are applied in order.
+  auto absent = [&](std::string_view path) {
+    std::vector<std::string> need;
+    for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
+      if (known_parents_.count(ParentKey(a))) break;
+      auto st = plan.parents.find(std::string(a));
+      if (st == plan.parents.end() || st->second != Plan::State::kAbsent) break;
+      need.push_back(st->first);
+    }
+    return need;
+  };
+  std::unordered_map<std::string, size_t> needed_by;  // absent parent -> shard, or kShared
+  constexpr size_t kShared = ~size_t{0};
   for (size_t i : usable) {
-    for (const auto& it : missing[i]) {
-      std::string parent = Parent(it->first);
-      if (!parent.empty() && !known_parents_.count(ParentKey(parent))) parents.insert(parent);
+    for (const auto& item : todo[i]) {
+      for (auto& name : absent(item.path)) {
+        auto [it, added] = needed_by.emplace(std::move(name), i);
+        if (!added && it->second != i) it->second = kShared;
+      }
     }
   }
-  if (!parents.empty()) {
-    bool parents_ok = true;
+  std::vector<std::string> shared;
+  for (const auto& [name, by] : needed_by) {
+    if (by == kShared) shared.push_back(name);
+  }
+  if (!shared.empty()) {
+    bool shared_ok = true;
+    std::vector<size_t> keys;
+    for (const auto& name : shared) keys.push_back(ParentKey(name));
     auto post = c.Begin();
-    std::vector<std::string> list(parents.begin(), parents.end());
-    parents.clear();
-    std::vector<size_t> keys;  // remembered on success: hashes, not more copies of the paths
-    keys.reserve(list.size());
-    for (const auto& parent : list) keys.push_back(ParentKey(parent));
     shards_[usable.front()]->session->EnsurePersistent(
-        std::move(list), [post, keys = std::move(keys), this, &parents_ok](RegStatus st) {
-          post([keys, st, this, &parents_ok] {
-            if (st.ok()) {
-              known_parents_.insert(keys.begin(), keys.end());
-            } else {
-              parents_ok = false;
-              CountError(std::string(RegErrorName(st.error)));
-            }
+        std::move(shared), [post, keys = std::move(keys), &shared_ok, this](RegStatus st) {
+          post([=, &shared_ok, this] {
+            if (st.ok()) return known_parents_.insert(keys.begin(), keys.end()), void();
+            shared_ok = false;
+            CountError(RegErrorName(st.error));
           });
         });
     if (!c.RunUntil(0, deadline)) {
       CountError("timeout");
       return false;
     }
-    if (!parents_ok) return false;
+    if (!shared_ok) return false;
   }
 
-  // Batched multis, round-robin over the sessions, at most max_in_flight in all. A failed
-  // batch is retried node by node to find and resolve the culprit.
-  auto size = [](const EntryRef& it) { return it->first.size() + it->second.data.size(); };
-  std::vector<std::vector<std::vector<EntryRef>>> batches;
-  for (size_t i : usable) batches.push_back(Batches(std::move(missing[i]), options_, size));
+  struct Batch {
+    std::vector<NodeSpec> parents;
+    std::vector<Item> items;
+    size_t bytes = 0;
+  };
+  std::vector<std::vector<Batch>> batches(shards_.size());
+  std::unordered_set<std::string> claimed;  // absent parents put into a batch already
+  for (size_t i : usable) {
+    auto& list = batches[i];
+    for (auto& item : todo[i]) {
+      std::vector<std::string> need;
+      for (auto& name : absent(item.path)) {
+        if (claimed.count(name)) break;  // an earlier batch of this session creates it
+        need.push_back(std::move(name));
+      }
+      size_t bytes = item.path.size();
+      for (const auto& n : need) bytes += n.size();
+      if (list.empty() ||
+          list.back().parents.size() + list.back().items.size() + need.size() + 1 >
+              options_.batch_size ||
+          list.back().bytes + bytes > options_.batch_bytes) {
+        list.emplace_back();
+      }
+      for (auto n = need.rbegin(); n != need.rend(); ++n) {
+        claimed.insert(*n);
+        list.back().parents.push_back(NodeSpec{*n, "", /*persistent=*/true});
+      }
+      list.back().bytes += bytes;
+      list.back().items.push_back(std::move(item));
+    }
+  }
+  todo.clear();
+  // Round-robin over the sessions, at most max_in_flight batches in all.
   for (size_t round = 0;; ++round) {
     bool any = false;
-    for (size_t k = 0; k < usable.size(); ++k) {
-      if (round >= batches[k].size()) continue;
+    for (size_t i : usable) {
+      if (round >= batches[i].size()) continue;
       any = true;
-      size_t idx = usable[k];
-      std::vector<EntryRef> refs = std::move(batches[k][round]);
       if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
-      std::vector<NodeSpec> nodes;
-      nodes.reserve(refs.size());
-      for (const auto& it : refs) nodes.push_back(NodeSpec{it->first, it->second.data});
-      auto post = c.Begin();
-      shards_[idx]->session->CreateEphemerals(
-          std::move(nodes),
-          [post, refs = std::move(refs), idx, &c, &ok, this](RegStatus st, std::vector<RegError>) {
-            post([=, &c, &ok, this] {
-              for (const auto& it : refs) {
-                if (!st.ok()) {
-                  CreateOne(idx, it->first, 2, c, ok);
-                } else if (it->second.shard == idx) {
-                  SetOwned(it->second, true);
-                }
-              }
-            });
-          });
+      Batch& b = batches[i][round];
+      CreateBatch(i, std::move(b.parents), std::move(b.items), c, ok);
     }
     if (!any) break;
   }
@@ -389,16 +529,32 @@ bool Syncer::CreateMissing() {
   return ok;
 }
 
-bool Syncer::Sync(const std::map<std::string, std::string>& desired) {
+bool Syncer::Sync(const std::vector<NodeKey>& desired) {
   CheckSessions();
-  bool ok = DeleteUndesired(desired);
-  for (const auto& [path, data] : desired) {
-    if (entries_.count(path)) continue;
-    size_t idx = ShardFor(path);
+  ++round_;
+  std::vector<const NodeKey*> added;
+  for (const auto& k : desired) {
+    auto it = entries_.find(k);
+    if (it == entries_.end()) {
+      added.push_back(&k);
+    } else {
+      it->second.round = round_;
+    }
+  }
+  std::map<size_t, std::vector<NodeKey>> undesired;
+  for (const auto& [k, e] : entries_) {
+    if (e.round != round_) undesired[e.shard].push_back(k);
+  }
+  bool ok =
+      undesired.empty() || DeleteNodes(std::move(undesired), Clock::now() + options_.op_timeout);
+  for (const NodeKey* k : added) {
+    if (entries_.count(*k)) continue;  // listed twice
+    auto cost = static_cast<uint32_t>(renderer_->Path(*k).size());
+    size_t idx = ShardFor(cost);
     Shard& sh = *shards_[idx];
     ++sh.nodes;
-    sh.bytes += Cost(path);
-    entries_.emplace(path, Entry{idx, false, data});
+    sh.bytes += cost;
+    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false});
   }
   CheckSessions();
   if (!CreateMissing()) ok = false;
@@ -411,7 +567,7 @@ bool Syncer::Sync(const std::map<std::string, std::string>& desired) {
       sh = Shard{};
     }
   }
-  if (shards_.empty()) ShardFor("");  // keep one session even with nothing to register
+  if (shards_.empty()) ShardFor(0);  // keep one session even with nothing to register
   {
     std::lock_guard<std::mutex> l(stats_mu_);
     stats_.last_sync_ok = ok;
@@ -425,18 +581,18 @@ size_t Syncer::Verify() {
   Pending c;
   auto deadline = Clock::now() + options_.op_timeout;
   size_t wrong = 0;
-  for (auto& [path, e] : entries_) {
+  for (auto& [key, e] : entries_) {
     Shard& sh = *shards_[e.shard];
     if (!e.owned || !sh.session || !sh.session->connected()) continue;
     if (!c.RunUntil(1024, deadline)) break;
     auto post = c.Begin();
     size_t idx = e.shard;
     int64_t session_id = sh.session_id;
-    std::string p = path;
-    sh.session->Owner(p, [post, p, idx, &wrong, this, session_id](RegStatus st, int64_t owner) {
+    sh.session->Owner(renderer_->Path(key), [post, k = key, idx, &wrong, this, session_id](
+                                                RegStatus st, int64_t owner) {
       post([=, &wrong, this] {
         if ((st.ok() && owner != session_id) || st.error == RegError::kNoNode) {
-          auto it = entries_.find(p);
+          auto it = entries_.find(k);
           if (it != entries_.end() && it->second.shard == idx && it->second.owned) {
             SetOwned(it->second, false);
             ++wrong;
@@ -455,49 +611,9 @@ size_t Syncer::Verify() {
 }
 
 bool Syncer::RemoveAll(Clock::time_point deadline) {
-  Pending c;
-  bool ok = true;
-  std::map<size_t, std::vector<std::string>> by_shard;
-  for (const auto& [path, e] : entries_) by_shard[e.shard].push_back(path);
-  for (auto& [idx, paths] : by_shard) {
-    Shard& sh = *shards_[idx];
-    if (!sh.session || !sh.session->connected()) {
-      ok = false;
-      continue;
-    }
-    auto size = [](const std::string& p) { return p.size(); };
-    for (auto& batch : Batches(std::move(paths), options_, size)) {
-      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
-      auto post = c.Begin();
-      sh.session->DeleteAll(
-          batch, [post, batch, &sh, &c, &ok, this](RegStatus st, std::vector<RegError>) {
-            post([=, &sh, &c, &ok, this] {
-              auto forget = [this](const std::string& p) {
-                auto it = entries_.find(p);
-                if (it != entries_.end()) Forget(it);
-              };
-              if (st.ok()) {
-                for (const auto& p : batch) forget(p);
-                return;
-              }
-              for (const auto& p : batch) {
-                auto post1 = c.Begin();
-                sh.session->DeleteAll({p},
-                                      [post1, p, &ok, forget](RegStatus s1, std::vector<RegError>) {
-                                        post1([=, &ok] {
-                                          if (s1.ok() || s1.error == RegError::kNoNode) {
-                                            forget(p);
-                                          } else {
-                                            ok = false;
-                                          }
-                                        });
-                                      });
-              }
-            });
-          });
-    }
-  }
-  if (!c.RunUntil(0, deadline)) ok = false;
+  std::map<size_t, std::vector<NodeKey>> all;
+  for (const auto& [key, e] : entries_) all[e.shard].push_back(key);
+  bool ok = DeleteNodes(std::move(all), deadline);
   for (auto& shp : shards_) {
     if (shp->session) shp->session->Close();
   }

@@ -228,14 +228,25 @@ class ZkSession : public RegistrySession {
     maker->Start(paths);
   }
 
-  void CreateEphemerals(std::vector<NodeSpec> nodes, MultiDone done) override {
+  void CreateAll(std::vector<NodeSpec> nodes, MultiDone done) override {
     std::vector<zk::Op> ops;
     ops.reserve(nodes.size());
     for (auto& n : nodes) {
       ops.push_back(
-          zk::Op::Create(std::move(n.path), std::move(n.data), zk::CreateMode::kEphemeral));
+          zk::Op::Create(std::move(n.path), std::move(n.data),
+                         n.persistent ? zk::CreateMode::kPersistent : zk::CreateMode::kEphemeral));
     }
     RunMulti(std::move(ops), std::move(done));
+  }
+
+  void Children(std::string path,
+                std::function<void(RegStatus, std::vector<std::string>)> done) override {
+    auto shared =
+        std::make_shared<std::function<void(RegStatus, std::vector<std::string>)>>(std::move(done));
+    zk::Status s = client_.GetChildrenAsync(path, [shared](const zk::ChildrenResult& r) {
+      (*shared)(FromStatus(r.status), r.children);
+    });
+    if (!s.ok()) (*shared)(FromStatus(s), {});
   }
 
   void DeleteAll(std::vector<std::string> paths, MultiDone done) override {

@@ -27,43 +27,51 @@ struct Fixture {
   }
 };
 
+// The desired nodes, rendered: path -> data.
+std::map<std::string, std::string> Render(Registrations& r, const Diagnosis& d, int64_t now) {
+  std::map<std::string, std::string> out;
+  for (const NodeKey& k : r.Desired(d, now)) out[r.Path(k)] = r.Data(k);
+  return out;
+}
+
 TEST(Desired, InterfaceNodeNameIsTheEncodedUrlAndStable) {
   Fixture f;
-  Stamps stamps;
-  auto a = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
-  ASSERT_EQ(a.nodes.size(), 1u);
-  const std::string& path = a.nodes.begin()->first;
-  EXPECT_EQ(path,
-            "/dubbo/org.apache.dubbo.demo.DemoService/providers/" + dubbo::UrlEncode(a.urls[0]));
-  EXPECT_NE(a.urls[0].find("pid=321&"), std::string::npos);
-  EXPECT_NE(a.urls[0].find("timestamp=1000"), std::string::npos);
-  EXPECT_EQ(a.nodes.begin()->second, "10.0.0.7");
+  Registrations r(f.config, f.declared, 1);
+  auto a = Render(r, f.diagnosis, 1000);
+  ASSERT_EQ(a.size(), 1u);
+  const std::string& path = a.begin()->first;
+  auto described = r.Describe(f.diagnosis, 1000);
+  EXPECT_EQ(path, "/dubbo/org.apache.dubbo.demo.DemoService/providers/" +
+                      dubbo::UrlEncode(described.urls[0]));
+  EXPECT_EQ(described.paths[0], std::vector<std::string>{path});
+  EXPECT_NE(described.urls[0].find("pid=321&"), std::string::npos);
+  EXPECT_NE(described.urls[0].find("timestamp=1000"), std::string::npos);
+  EXPECT_EQ(a.begin()->second, "10.0.0.7");
   // Later rounds keep the timestamp while the service stays registrable...
-  auto b = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 5000, 1);
-  EXPECT_EQ(b.nodes, a.nodes);
+  auto b = Render(r, f.diagnosis, 5000);
+  EXPECT_EQ(b, a);
   // ...and a provider that comes back gets a new one.
   f.diagnosis.decisions[0].state = ServiceState::kNotListening;
-  auto c = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 6000, 1);
-  EXPECT_TRUE(c.nodes.empty());
+  auto c = r.Describe(f.diagnosis, 6000);
+  EXPECT_TRUE(r.Desired(f.diagnosis, 6000).empty());
   EXPECT_EQ(c.paths[0].size(), 1u);  // still reported for check
   f.diagnosis.decisions[0].state = ServiceState::kRegister;
-  auto d = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 7000, 1);
+  auto d = r.Describe(f.diagnosis, 7000);
   EXPECT_NE(d.urls[0].find("timestamp=7000"), std::string::npos);
 }
 
 TEST(Desired, InstanceAndAllModes) {
   Fixture f;
   f.config.register_mode = RegisterMode::kAll;
-  Stamps stamps;
-  auto a = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
-  ASSERT_EQ(a.nodes.size(), 2u);
-  ASSERT_TRUE(a.nodes.count("/services/demo-provider/10.0.0.7:20880"));
-  EXPECT_NE(
-      a.nodes.at("/services/demo-provider/10.0.0.7:20880").find("\"serviceType\":\"DYNAMIC\""),
-      std::string::npos);
+  Registrations r(f.config, f.declared, 1);
+  auto a = Render(r, f.diagnosis, 1000);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_TRUE(a.count("/services/demo-provider/10.0.0.7:20880"));
+  EXPECT_NE(a.at("/services/demo-provider/10.0.0.7:20880").find("\"serviceType\":\"DYNAMIC\""),
+            std::string::npos);
   f.config.register_mode = RegisterMode::kInstance;
-  auto b = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
-  EXPECT_EQ(b.nodes.size(), 1u);
+  auto b = Render(r, f.diagnosis, 1000);
+  EXPECT_EQ(b.size(), 1u);
 }
 
 }  // namespace
@@ -83,10 +91,10 @@ TEST(Desired, OneInstancePerApplicationWithEveryEndpoint) {
   dec.bind_port = dec.registry_port = 50051;
   f.diagnosis.decisions.insert(f.diagnosis.decisions.begin(), dec);  // tri first
   std::swap(f.declared[0], f.declared[1]);
-  Stamps stamps;
-  auto d = BuildDesired(f.config, f.declared, f.diagnosis, &stamps, 1000, 1);
-  ASSERT_EQ(d.nodes.size(), 1u);
-  const auto& [path, json] = *d.nodes.begin();
+  Registrations r(f.config, f.declared, 1);
+  auto d = Render(r, f.diagnosis, 1000);
+  ASSERT_EQ(d.size(), 1u);
+  const auto& [path, json] = *d.begin();
   EXPECT_EQ(path, "/services/demo-provider/10.0.0.7:20880");  // the dubbo endpoint's port
   EXPECT_NE(json.find("\\\"port\\\":50051,\\\"protocol\\\":\\\"tri\\\""), std::string::npos)
       << json;

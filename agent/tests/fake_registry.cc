@@ -41,30 +41,46 @@ struct FakeRegistry::Handle : RegistrySession {
       return RegStatus{};
     }));
   }
-  void CreateEphemerals(std::vector<NodeSpec> nodes, MultiDone done) override {
+  void CreateAll(std::vector<NodeSpec> nodes, MultiDone done) override {
     std::vector<RegError> per(nodes.size(), RegError::kOk);
     RegStatus st = reg->Apply(this, [&](int64_t session) {
       ++reg->multis_;
+      std::map<std::string, Node> after = reg->nodes_;  // all or nothing, in order
       for (size_t i = 0; i < nodes.size(); ++i) {
         const auto& n = nodes[i];
         std::string parent = n.path.substr(0, n.path.rfind('/'));
         RegError e = RegError::kOk;
-        if (reg->nodes_.count(n.path)) e = RegError::kNodeExists;
-        bool dup = false;
-        for (size_t k = 0; k < i; ++k) dup = dup || nodes[k].path == n.path;
-        if (dup) e = RegError::kNodeExists;
-        if (!parent.empty() && !reg->nodes_.count(parent)) e = RegError::kNoNode;
+        if (after.count(n.path)) e = RegError::kNodeExists;
+        if (!parent.empty() && !after.count(parent)) e = RegError::kNoNode;
         if (e != RegError::kOk) {
           std::fill(per.begin(), per.end(), RegError::kOther);
           per[i] = e;
           return RegStatus{e, n.path};
         }
+        after[n.path] = Node{n.data, n.persistent ? 0 : session};
       }
-      for (const auto& n : nodes) reg->nodes_[n.path] = Node{n.data, session};
+      reg->nodes_ = std::move(after);
       return RegStatus{};
     });
     if (st.ok() || per.empty() || st.error == RegError::kConnectionLoss) per.clear();
     done(st, per);
+  }
+  void Children(std::string path,
+                std::function<void(RegStatus, std::vector<std::string>)> done) override {
+    std::vector<std::string> names;
+    RegStatus st = reg->Apply(this, [&](int64_t) {
+      ++reg->reads_;
+      if (path != "/" && !reg->nodes_.count(path)) return RegStatus{RegError::kNoNode, path};
+      std::string prefix = path == "/" ? "/" : path + "/";
+      for (auto it = reg->nodes_.lower_bound(prefix);
+           it != reg->nodes_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        if (it->first.find('/', prefix.size()) == std::string::npos) {
+          names.push_back(it->first.substr(prefix.size()));
+        }
+      }
+      return RegStatus{};
+    });
+    done(st, std::move(names));
   }
   void DeleteAll(std::vector<std::string> paths, MultiDone done) override {
     RegStatus st = reg->Apply(this, [&](int64_t) {
@@ -159,6 +175,14 @@ void FakeRegistry::SetConnected(bool connected) {
 void FakeRegistry::ExternalDelete(const std::string& path) {
   std::lock_guard<std::mutex> l(mu_);
   nodes_.erase(path);
+}
+
+void FakeRegistry::ExternalCreate(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (size_t s = path.find('/', 1);; s = path.find('/', s + 1)) {
+    nodes_.emplace(s == std::string::npos ? path : path.substr(0, s), Node{});
+    if (s == std::string::npos) break;
+  }
 }
 
 void FakeRegistry::CreateStale(const std::string& path, const std::string& data) {

@@ -32,6 +32,7 @@ class FakeRegistry : public RegistryStore {
   size_t opened() const { return opened_; }
   size_t multis() const { return multis_; }
   size_t ops() const { return ops_; }
+  size_t reads() const { return reads_; }  // Children() calls answered
 
   // --- faults ---------------------------------------------------------------------------
   // Expires the session with `id`: its ephemerals go, the handle gets a new id.
@@ -40,6 +41,8 @@ class FakeRegistry : public RegistryStore {
   void SetConnected(bool connected);
   // Deletes a node as another client would.
   void ExternalDelete(const std::string& path);
+  // Creates a node (and its parents) as another client would.
+  void ExternalCreate(const std::string& path);
   // Creates an ephemeral node owned by a session that is not any handle's (a stale node).
   void CreateStale(const std::string& path, const std::string& data);
   // The next `n` operations fail with `error` without being applied (kConnectionLoss after
@@ -58,7 +61,7 @@ class FakeRegistry : public RegistryStore {
   std::map<std::string, Node> nodes_;
   std::vector<Handle*> handles_;
   int64_t next_session_ = 0x1000;
-  size_t opened_ = 0, multis_ = 0, ops_ = 0, closes_ = 0;
+  size_t opened_ = 0, multis_ = 0, ops_ = 0, closes_ = 0, reads_ = 0;
   int fail_n_ = 0;
   RegError fail_error_ = RegError::kOk;
   bool fail_apply_ = false;

@@ -35,32 +35,105 @@ TEST(Syncer, CreatesInBatchesWithPersistentParents) {
   FakeRegistry reg;
   SyncOptions o;
   o.batch_size = 100;
-  Syncer s(&reg, o, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, o, [] {});
   auto desired = Desired(1000);
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
   auto nodes = reg.Nodes();
   EXPECT_EQ(nodes.at("/dubbo").owner, 0);
   EXPECT_EQ(nodes.at("/dubbo/a.B/providers").owner, 0);
-  EXPECT_EQ(reg.multis(), 10u);  // 1000 nodes / 100 per multi
+  // 1000 nodes and their 3 new parents (in the first multi, before the nodes) / 100 per multi.
+  EXPECT_EQ(reg.multis(), 11u);
   EXPECT_TRUE(s.stats().last_sync_ok);
   EXPECT_EQ(s.stats().shards.size(), 1u);
   EXPECT_EQ(s.stats().shards[0].owned, 1000u);
   // Steady state: nothing to do, no more multis.
-  ASSERT_TRUE(s.Sync(desired));
-  EXPECT_EQ(reg.multis(), 10u);
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  EXPECT_EQ(reg.multis(), 11u);
+}
+
+// Many interfaces, like a real registry root.
+std::map<std::string, std::string> ManyInterfaces(int interfaces, int per_interface,
+                                                  size_t pad = 0) {
+  std::map<std::string, std::string> d;
+  for (int k = 0; k < interfaces; ++k) {
+    auto part = Desired(per_interface, pad, "i.S" + std::to_string(k));
+    d.insert(part.begin(), part.end());
+  }
+  return d;
+}
+
+TEST(Syncer, ParentsPresentMeansOnlyTheNodesAreCreated) {
+  FakeRegistry reg;
+  auto desired = ManyInterfaces(40, 5);
+  for (int k = 0; k < 40; ++k) reg.ExternalCreate("/dubbo/i.S" + std::to_string(k) + "/providers");
+  size_t nodes_before = reg.Nodes().size();
+  SyncOptions o;
+  o.batch_size = 50;
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, o, [] {});
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  EXPECT_EQ(Ephemerals(reg), Keys(desired));
+  EXPECT_EQ(reg.Nodes().size(), nodes_before + desired.size());  // no parent re-created
+  EXPECT_EQ(reg.multis(), 4u);  // 200 nodes / 50: not one op spent on parents
+  // "/" and "/dubbo" were listed; the 40 interface directories were not (assumed).
+  EXPECT_EQ(reg.reads(), 2u);
+}
+
+TEST(Syncer, AnAssumedParentThatIsMissingIsRepaired) {
+  FakeRegistry reg;
+  auto desired = ManyInterfaces(40, 5);
+  // Every interface directory exists, but one has no providers directory yet.
+  for (int k = 0; k < 40; ++k) {
+    reg.ExternalCreate("/dubbo/i.S" + std::to_string(k) + (k == 7 ? "" : "/providers"));
+  }
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  EXPECT_EQ(Ephemerals(reg), Keys(desired));
+  EXPECT_EQ(reg.Nodes().at("/dubbo/i.S7/providers").owner, 0);
+  EXPECT_TRUE(s.stats().errors.empty());
+}
+
+TEST(Syncer, APartlyPresentTreeGetsOnlyWhatIsMissing) {
+  FakeRegistry reg;
+  auto desired = ManyInterfaces(3, 4);
+  reg.ExternalCreate("/dubbo/i.S1/providers");  // another replica registered i.S1 before
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  EXPECT_EQ(Ephemerals(reg), Keys(desired));
+  // /dubbo, i.S1 and its providers were there; i.S0 and i.S2 got theirs in the same multi.
+  EXPECT_EQ(reg.Nodes().size(), 3 + 4 + desired.size());
+  EXPECT_EQ(reg.multis(), 1u);
+}
+
+TEST(Syncer, ANewParentNeededBySeveralSessionsIsCreatedOnce) {
+  FakeRegistry reg;
+  SyncOptions o;
+  o.path_budget = 8 * 1024;  // ~100-byte paths: about 80 per session
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, o, [] {});
+  auto desired = Desired(400, 40, "one.Interface");  // all under one new directory
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  EXPECT_EQ(Ephemerals(reg), Keys(desired));
+  EXPECT_GE(reg.EphemeralsBySession().size(), 4u);
+  EXPECT_TRUE(s.stats().errors.empty());
+  EXPECT_TRUE(s.stats().last_sync_ok);
 }
 
 TEST(Syncer, RemovesWhatIsNoLongerDesired) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   auto desired = Desired(10);
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   desired.erase(desired.begin());
   desired.erase(desired.begin());
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
-  ASSERT_TRUE(s.Sync({}));
+  ASSERT_TRUE(s.Sync(lit.Keys({})));
   EXPECT_TRUE(Ephemerals(reg).empty());
   EXPECT_TRUE(reg.Nodes().count("/dubbo/a.B/providers"));  // parents are persistent
 }
@@ -69,9 +142,10 @@ TEST(Syncer, KeepsEverySessionUnderThePathBudget) {
   FakeRegistry reg;
   SyncOptions o;
   o.path_budget = 512 * 1024;
-  Syncer s(&reg, o, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, o, [] {});
   auto desired = Desired(10000, 230);  // ~290-byte paths, ~2.9 MB in all
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
   auto by_session = reg.EphemeralsBySession();
   EXPECT_GE(by_session.size(), 6u);
@@ -84,20 +158,21 @@ TEST(Syncer, KeepsEverySessionUnderThePathBudget) {
   EXPECT_EQ(stats.shards.size(), by_session.size());
   for (const auto& sh : stats.shards) EXPECT_LE(sh.path_bytes, 512 * 1024);
   // Shrinking closes the extra sessions.
-  ASSERT_TRUE(s.Sync(Desired(10, 230)));
+  ASSERT_TRUE(s.Sync(lit.Keys(Desired(10, 230))));
   EXPECT_EQ(s.stats().shards.size(), 1u);
   EXPECT_EQ(reg.EphemeralsBySession().size(), 1u);
 }
 
 TEST(Syncer, RestoresEverythingAfterSessionExpiry) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   auto desired = Desired(50);
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   int64_t old_id = s.stats().shards.at(0).session_id;
   reg.Expire(old_id);
   EXPECT_TRUE(Ephemerals(reg).empty());
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
   EXPECT_NE(s.stats().shards.at(0).session_id, old_id);
   EXPECT_EQ(reg.EphemeralsBySession().begin()->first, s.stats().shards.at(0).session_id);
@@ -106,47 +181,50 @@ TEST(Syncer, RestoresEverythingAfterSessionExpiry) {
 
 TEST(Syncer, VerifyRestoresDeletedAndReplacesStaleNodes) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   auto desired = Desired(5);
   auto it = desired.begin();
   std::string deleted = it->first;
   std::string stale = (++it)->first;
   reg.CreateStale(stale, "old");  // left by an earlier agent session
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   int64_t me = s.stats().shards.at(0).session_id;
   EXPECT_EQ(reg.Nodes().at(stale).owner, me);
 
   reg.ExternalDelete(deleted);
   EXPECT_EQ(s.Verify(), 1u);
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(reg.Nodes().at(deleted).owner, me);
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
 }
 
 TEST(Syncer, LostAnswerIsResolvedByOwnership) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   auto desired = Desired(20);
-  ASSERT_TRUE(s.Sync({}));
+  ASSERT_TRUE(s.Sync(lit.Keys({})));
   reg.FailNext(1, RegError::kConnectionLoss, /*apply=*/true);  // the multi is applied
-  s.Sync(desired);
-  ASSERT_TRUE(s.Sync(desired));
+  s.Sync(lit.Keys(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   EXPECT_EQ(Ephemerals(reg), Keys(desired));
   EXPECT_EQ(s.stats().shards.at(0).owned, 20u);
 }
 
 TEST(Syncer, DisconnectedKeepsSessionAndCountsReconnect) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   auto desired = Desired(3);
-  ASSERT_TRUE(s.Sync(desired));
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
   reg.SetConnected(false);
   SyncOptions o;
   auto more = Desired(4);
-  EXPECT_FALSE(s.Sync(more));
+  EXPECT_FALSE(s.Sync(lit.Keys(more)));
   EXPECT_FALSE(s.SessionsUp());
   reg.SetConnected(true);
-  ASSERT_TRUE(s.Sync(more));
+  ASSERT_TRUE(s.Sync(lit.Keys(more)));
   EXPECT_EQ(Ephemerals(reg), Keys(more));
   EXPECT_EQ(s.stats().reconnects, 1u);
   EXPECT_EQ(s.stats().expirations, 0u);
@@ -154,30 +232,33 @@ TEST(Syncer, DisconnectedKeepsSessionAndCountsReconnect) {
 
 TEST(Syncer, ErrorsAreCountedByReasonAndRetried) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
-  ASSERT_TRUE(s.Sync({}));
-  reg.FailNext(1, RegError::kOther);
-  EXPECT_FALSE(s.Sync(Desired(2)));
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
+  ASSERT_TRUE(s.Sync(lit.Keys({})));
+  reg.FailNext(3, RegError::kOther);  // the parents' lookup, the multi, its repair
+  EXPECT_FALSE(s.Sync(lit.Keys(Desired(2))));
   EXPECT_GE(s.stats().errors.at("other"), 1u);
   EXPECT_FALSE(s.stats().last_sync_ok);
-  ASSERT_TRUE(s.Sync(Desired(2)));
+  ASSERT_TRUE(s.Sync(lit.Keys(Desired(2))));
   EXPECT_EQ(Ephemerals(reg), Keys(Desired(2)));
 }
 
 TEST(Syncer, ChangedDataIsRewritten) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
   std::map<std::string, std::string> d = {{"/services/app/10.0.0.1:20880", "{\"v\":1}"}};
-  ASSERT_TRUE(s.Sync(d));
+  ASSERT_TRUE(s.Sync(lit.Keys(d)));
   d.begin()->second = "{\"v\":2}";
-  ASSERT_TRUE(s.Sync(d));
+  ASSERT_TRUE(s.Sync(lit.Keys(d)));
   EXPECT_EQ(reg.Nodes().at("/services/app/10.0.0.1:20880").data, "{\"v\":2}");
 }
 
 TEST(Syncer, RemoveAllDeletesThenCloses) {
   FakeRegistry reg;
-  Syncer s(&reg, {}, [] {});
-  ASSERT_TRUE(s.Sync(Desired(30)));
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
+  ASSERT_TRUE(s.Sync(lit.Keys(Desired(30))));
   EXPECT_TRUE(s.RemoveAll(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
   EXPECT_TRUE(Ephemerals(reg).empty());
   EXPECT_EQ(reg.closes(), 1u);

@@ -144,21 +144,19 @@ void ZkEnsemble::WriteConfig(const Server& s, const std::vector<zk::Member>& mem
 void ZkEnsemble::Launch(Server& s) {
   if (s.process && s.process->Running()) return;
   SubprocessOptions p;
-  p.argv = {"java",
-            "-Xmx" + options_.heap,
-            "-Xms32m",
-            "-Xss512k",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:-UsePerfData",
-            "-Djava.net.preferIPv4Stack=true",
-            "-Dzookeeper.admin.enableServer=false",
-            "-Dzookeeper.jmx.log4j.disable=true",
-            "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + super_digest_id_,
-            "-cp",
-            ClassPath(s.conf_dir),
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-            s.conf_dir + "/zoo.cfg"};
+  p.argv = {"java", "-Xmx" + options_.heap};
+  if (options_.production_jvm) {
+    p.argv.insert(p.argv.end(), {"-Xms" + options_.heap, "-XX:+AlwaysPreTouch"});
+  } else {
+    p.argv.insert(p.argv.end(),
+                  {"-Xms32m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"});
+  }
+  p.argv.insert(p.argv.end(),
+                {"-XX:-UsePerfData", "-Djava.net.preferIPv4Stack=true",
+                 "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.jmx.log4j.disable=true",
+                 "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + super_digest_id_, "-cp",
+                 ClassPath(s.conf_dir), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                 s.conf_dir + "/zoo.cfg"});
   p.output_file = s.log_path;
   p.cwd = s.data_dir;
   s.process = std::make_unique<Subprocess>(std::move(p));

@@ -57,8 +57,8 @@ class Agent {
   std::vector<Declared> declared_;
   AgentDeps deps_;
   AgentMetrics metrics_;
+  Registrations registrations_;  // renders syncer_'s nodes from config_ and declared_
   Syncer syncer_;
-  Stamps stamps_;
   std::vector<size_t> last_seen_;  // per service: hash of the state last logged
   std::vector<std::string> last_conflicts_;
   std::mutex mu_;

@@ -1,47 +1,71 @@
 // From decisions to registry nodes: the interface-level provider nodes and the Dubbo 3
-// application-level instance nodes that should exist right now.
+// application-level instance nodes that should exist right now, as NodeKeys, and how to
+// render them (Registrations is the agent's NodeRenderer).
 //
 // Stability: a provider node's name holds `pid` and `timestamp`; both stay fixed while the
-// service stays registrable on the same port and process (Stamps remembers when it became
-// registrable), so anti-entropy restores the very same node. pid is the listening process
-// when visible, else the agent's own pid.
+// service stays registrable on the same port and process (Registrations remembers when it
+// became registrable), so anti-entropy restores the very same node. pid is the listening
+// process when visible, else the agent's own pid.
 // Node data: the registry host (Curator's default data is the local address) for provider
-// nodes; Curator ServiceInstance JSON for instance nodes. Not thread-safe; pure otherwise.
+// nodes; Curator ServiceInstance JSON for instance nodes.
+//
+// Memory: per service, one stamp (24 bytes); paths and URLs are rendered when asked for.
+// Not thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "zkop/agent/config.h"
 #include "zkop/agent/diagnose.h"
+#include "zkop/agent/node.h"
 #include "zkop/agent/resolve.h"
+#include "zkop/dubbo/provider_url.h"
 
 namespace zkop::agent {
 
-// When each (service, port, pid) became registrable, in ms since the epoch.
-class Stamps {
- public:
-  int64_t Get(const std::string& key, int64_t now_ms);
-  // Forgets every key not in `live`.
-  void Retain(const std::map<std::string, int64_t>& live);
-
- private:
-  std::map<std::string, int64_t> stamps_;
-};
-
-struct DesiredState {
-  std::map<std::string, std::string> nodes;  // path -> data
-  // Per declared service: the provider URL and the nodes it contributes (for check / logs),
-  // filled for every resolvable service, registrable or not.
+// For `check` and people: per declared service, its provider URL and the paths of the nodes
+// it contributes, for every resolvable service, registrable or not.
+struct ServiceNodes {
   std::vector<std::string> urls;
   std::vector<std::vector<std::string>> paths;
 };
 
-// `details`: fill urls and paths (for check); the daemon skips them to save memory.
-DesiredState BuildDesired(const AgentConfig& config, const std::vector<Declared>& declared,
-                          const Diagnosis& diagnosis, Stamps* stamps, int64_t now_ms,
-                          int64_t agent_pid, bool details = true);
+class Registrations : public NodeRenderer {
+ public:
+  // `config` and `declared` are not owned; they must outlive this object and not change.
+  Registrations(const AgentConfig& config, const std::vector<Declared>& declared,
+                int64_t agent_pid);
+
+  // The nodes that should exist now (`diagnosis` has one decision per declared service).
+  std::vector<NodeKey> Desired(const Diagnosis& diagnosis, int64_t now_ms);
+  // Like Desired, and describes every service (a node not registrable now is shown with
+  // `now_ms` as its timestamp).
+  ServiceNodes Describe(const Diagnosis& diagnosis, int64_t now_ms);
+
+  std::string Path(const NodeKey& key) const override;
+  std::string Data(const NodeKey& key) const override;
+
+ private:
+  struct Stamp {
+    int port = 0;
+    int64_t pid = 0;
+    int64_t ms = 0;  // 0: not registrable
+  };
+  struct Group {       // one Dubbo 3 instance: an application on a host
+    size_t first = 0;  // its first declared service
+    std::string json;  // its node's data as of the last Desired()
+  };
+  dubbo::ProviderSpec Spec(const NodeKey& key) const;  // a provider node's URL parts
+  std::vector<NodeKey> Walk(const Diagnosis& diagnosis, int64_t now_ms, ServiceNodes* details);
+
+  const AgentConfig& config_;
+  const std::vector<Declared>& declared_;
+  int64_t agent_pid_;
+  std::vector<Stamp> stamps_;       // per declared service
+  std::vector<uint32_t> group_of_;  // per declared service
+  std::vector<Group> groups_;
+};
 
 }  // namespace zkop::agent

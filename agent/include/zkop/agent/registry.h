@@ -35,6 +35,7 @@ struct RegStatus {
 struct NodeSpec {
   std::string path;
   std::string data;
+  bool persistent = false;  // a parent directory; ephemeral (owned by the session) otherwise
 };
 
 // One ZooKeeper session. After expiry the implementation creates a new session by itself;
@@ -52,12 +53,16 @@ class RegistrySession {
   // an existing node is success. `done` gets the first failure, if any.
   virtual void EnsurePersistent(std::vector<std::string> paths,
                                 std::function<void(RegStatus)> done) = 0;
-  // One atomic multi creating every node as ephemeral. `done` gets the overall status and,
-  // when it failed, one error per node (the failing node's error; the others kOther or kOk).
+  // One atomic multi creating every node, in order (a parent before its children). `done`
+  // gets the overall status and, when it failed, one error per node (the failing node's
+  // error; the others kOther or kOk).
   using MultiDone = std::function<void(RegStatus, std::vector<RegError>)>;
-  virtual void CreateEphemerals(std::vector<NodeSpec> nodes, MultiDone done) = 0;
+  virtual void CreateAll(std::vector<NodeSpec> nodes, MultiDone done) = 0;
   // One atomic multi deleting every path (any version).
   virtual void DeleteAll(std::vector<std::string> paths, MultiDone done) = 0;
+  // The names of the children of `path`; kNoNode when it does not exist.
+  virtual void Children(std::string path,
+                        std::function<void(RegStatus, std::vector<std::string>)> done) = 0;
   // The ephemeralOwner of `path` (0 for a persistent node); kNoNode when absent.
   virtual void Owner(std::string path, std::function<void(RegStatus, int64_t owner)> done) = 0;
   // Closes the session: its ephemeral nodes go at once. Bounded by the implementation's

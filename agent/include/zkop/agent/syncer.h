@@ -1,12 +1,19 @@
 // The sync engine: makes the registry hold exactly the desired ephemeral nodes, each owned
 // by one of the agent's sessions, and keeps it so.
 //
+//  - Nodes are NodeKeys (node.h): the engine keeps no paths, it renders them when it needs
+//    them, so its memory per node is ~60 bytes whatever the path length.
 //  - Sessions ("shards"): nodes are spread over sessions so that the path bytes owned by any
 //    one session stay under `path_budget` (ZOOKEEPER-4306: a session whose ephemeral paths
 //    exceed ~2 MB cannot be closed or expired without stalling the ensemble). A node stays
 //    in its shard; a new node goes to the first shard with room; empty extra shards close.
-//  - Fast: creates go as batched multis (`batch_size` nodes each), `max_in_flight` batches
-//    at a time; a failed batch is retried node by node to find and resolve the culprit.
+//  - Fast: creates go as batched multis (`batch_size` ops each), `max_in_flight` batches at
+//    a time over all sessions. Missing persistent parents are created in the same multi as
+//    the first node under them (a parent before its children), so a cold start is one
+//    stream of multis per session. Which parents exist is learned by listing the few
+//    directories near the root (`discovery_fanout`); deeper ones that likely exist are
+//    assumed to, and a batch whose assumption was wrong is repaired (parents ensured, then
+//    node by node). A failed batch is retried node by node to find and resolve the culprit.
 //  - Anti-entropy (Verify): every owned node is checked (pipelined exists); a missing node
 //    is re-created, a node owned by another (earlier) session is deleted and re-created.
 //  - Sessions: a lost connection keeps the session (nothing to do); a new session id means
@@ -18,24 +25,28 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "zkop/agent/node.h"
 #include "zkop/agent/registry.h"
 
 namespace zkop::agent {
 
 struct SyncOptions {
   int64_t path_budget = 512 * 1024;
-  size_t batch_size = 1000;
+  size_t batch_size = 1000;                     // ops per multi
   size_t batch_bytes = 400 * 1024;              // per multi; ZooKeeper's jute.maxbuffer is 1 MB
   size_t max_in_flight = 8;                     // batches in flight over all sessions
   std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
+  size_t discovery_fanout = 16;  // directories listed per level to learn which parents exist
 };
 
 struct ShardStats {
@@ -57,14 +68,16 @@ struct SyncStats {
 
 class Syncer {
  public:
-  Syncer(RegistryStore* store, SyncOptions options, std::function<void()> wake);
+  // `store` and `renderer` are not owned and must outlive the Syncer.
+  Syncer(RegistryStore* store, const NodeRenderer* renderer, SyncOptions options,
+         std::function<void()> wake);
   ~Syncer();
 
-  // Makes the registry match `desired` (path -> data; parents are made persistent).
+  // Makes the registry match `desired` (parents are made persistent).
   // Returns true when every desired node is owned and every undesired one is gone.
-  bool Sync(const std::map<std::string, std::string>& desired);
+  bool Sync(const std::vector<NodeKey>& desired);
   // Checks every owned node; drops the missing and stale ones from "owned" (the next Sync
-  // re-creates them; Verify calls it itself). Returns the number of nodes found wrong.
+  // re-creates them). Returns the number of nodes found wrong.
   size_t Verify();
   // Deletes every node this agent created, then closes all sessions; bounded by `deadline`.
   // Returns true when every delete was confirmed.
@@ -83,34 +96,48 @@ class Syncer {
     size_t nodes = 0;   // nodes assigned here
     size_t owned = 0;   // of which known to exist, owned by the session
   };
-  // One per desired node: its only copy of the path (memory matters at 10,000 nodes).
   struct Entry {
-    size_t shard = 0;
+    uint32_t shard = 0;
+    uint32_t cost = 0;   // path bytes
+    uint64_t round = 0;  // the last Sync that desired it
     bool owned = false;  // known to exist and be owned by the shard's current session
-    std::string data;
   };
-  void CheckSessions();
-  size_t ShardFor(const std::string& path);
+  using Entries = std::unordered_map<NodeKey, Entry, NodeKeyHash>;
   class Pending;  // async answers, applied on the syncer thread
+  struct Item;    // a node to create, with its rendered path
+  struct Plan;    // which parents exist, are absent, or are assumed to exist
+
+  void CheckSessions();
+  size_t ShardFor(int64_t cost);
   bool WaitConnected(Shard& shard);
   bool CreateMissing();
-  void CreateOne(size_t shard, const std::string& path, int attempts, Pending& pending, bool& ok);
+  Plan Discover(const std::vector<std::vector<Item>>& missing, Pending& pending,
+                std::chrono::steady_clock::time_point deadline);
+  void CreateBatch(size_t shard, std::vector<NodeSpec> parents, std::vector<Item> items,
+                   Pending& pending, bool& ok);
+  void Repair(size_t shard, std::vector<Item> items, Pending& pending, bool& ok);
+  void CreateOne(size_t shard, const NodeKey& key, std::string path, int attempts, Pending& pending,
+                 bool& ok);
   void SetOwned(Entry& e, bool owned);
-  void MarkOwned(const std::string& path, size_t shard);
-  void Forget(std::map<std::string, Entry>::iterator it);
-  bool DeleteUndesired(const std::map<std::string, std::string>& desired);
-  void CountError(const std::string& reason);
+  void MarkOwned(const NodeKey& key, size_t shard);
+  void Forget(const NodeKey& key);
+  // Deletes the nodes of `keys` (by shard), forgetting each one confirmed gone.
+  bool DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys,
+                   std::chrono::steady_clock::time_point deadline);
+  void CountError(std::string_view reason);
   void PublishStats();
 
   RegistryStore* store_;
+  const NodeRenderer* renderer_;
   SyncOptions options_;
   std::function<void()> wake_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::map<std::string, Entry> entries_;
+  Entries entries_;
+  uint64_t round_ = 0;
   // Parents known to exist, by hash of the path (10,000 paths would be ~1.8 MB as strings).
   // A collision only skips a create whose NoNode failure then drops the hash: self-healing.
   std::unordered_set<size_t> known_parents_;
-  static size_t ParentKey(const std::string& path);
+  static size_t ParentKey(std::string_view path);
   mutable std::mutex stats_mu_;
   SyncStats stats_;
 };

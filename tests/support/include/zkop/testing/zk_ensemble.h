@@ -58,6 +58,10 @@ struct ZkEnsembleOptions {
   std::chrono::milliseconds quorum_timeout{60000};
   // Java log level of the servers ("INFO", "WARN", ...).
   std::string log_level = "INFO";
+  // JVM flags: false = tuned for a fast start (C1 only, serial GC, small initial heap: tests);
+  // true = as a production server runs (full JIT, default GC, heap committed up front: the
+  // benchmarks, which also warm the servers up before measuring).
+  bool production_jvm = false;
 };
 
 class ZkEnsemble {
