@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "expire_session.h"
 #include "wait.h"
 #include "zkop/testing/loopback.h"
 #include "zkop/testing/zk_ensemble_env.h"
@@ -21,6 +22,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::Eventually;
+using testing::ExpireSession;
 using zkop::testing::ZkEnsembleEnvironment;
 
 auto* const kEnv = ZkEnsembleEnvironment::Register();
@@ -41,10 +43,13 @@ std::unique_ptr<Client> Connected(ClientOptions o) {
 }
 std::unique_ptr<Client> Connected() { return Connected(Options()); }
 
-// A fresh root per test: "/t-<test name>-<pid>".
+// A fresh root per call: "/t-<test name>-<pid>-<n>" (--gtest_repeat runs a test again in
+// the same process, after a failed run may have left its root behind).
 std::string Root() {
+  static std::atomic<int> calls{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string("/t-") + info->name() + "-" + std::to_string(getpid());
+  return std::string("/t-") + info->name() + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(++calls);
 }
 
 TEST(ClientTest, CrudRoundTrip) {
@@ -362,13 +367,17 @@ TEST(ClientTest, SyncCallFromACallbackIsRefusedNotDeadlocked) {
 }
 
 TEST(ClientTest, SessionExpiryCreatesANewSessionAndTellsTheOwner) {
-  ClientOptions o = Options("expiring");
-  o.session_timeout = seconds(2);
-  Client c(o);
+  // Everything the callbacks touch outlives the Client: Close() still ends the one-shot
+  // watch (kClosed) when the test stops early.
   std::mutex mu;
   std::vector<int64_t> sessions;
   std::vector<State> states;
+  std::promise<WatchEvent> watch;
+  std::string kept_value;
   const std::string root = Root();
+  ClientOptions o = Options("expiring");
+  o.session_timeout = seconds(2);
+  Client c(o);
   c.AddSessionListener([&](int64_t id) {
     // Owners re-create their ephemerals here (sync calls are allowed on this thread).
     CreateOptions eph;
@@ -388,30 +397,22 @@ TEST(ClientTest, SessionExpiryCreatesANewSessionAndTellsTheOwner) {
     return sessions.size() == 1;
   }));
   const int64_t first = c.session_id();
-  std::promise<WatchEvent> watch;
   ASSERT_TRUE(c.Get(root + "/me", [&](const WatchEvent& e) { watch.set_value(e); }).status.ok());
-  std::string kept_value;
   auto kept = c.KeepWatchingData(root + "/cfg", [&](const DataResult& r) {
     std::lock_guard<std::mutex> lock(mu);
     kept_value = r.status.ok() ? r.data : "<absent>";
   });
 
-  // Expire it: take the session over from a second handle and close it there.
-  {
-    ClientOptions thief = Options("thief");
-    thief.resume = c.session();
-    Client other(thief);
-    ASSERT_TRUE(other.Connect(seconds(10)).ok());
-    EXPECT_EQ(other.session_id(), first);
-    other.Close();
-  }
+  ASSERT_TRUE(ExpireSession(c, o.connect, seconds(60)))
+      << "the session was not taken away; state " << StateName(c.state());
   ASSERT_TRUE(Eventually(
       [&] {
         std::lock_guard<std::mutex> lock(mu);
         return sessions.size() == 2;
       },
       seconds(30)))
-      << "no new session after expiry";
+      << "the session listener did not re-create the node on the new session; state "
+      << StateName(c.state());
   EXPECT_NE(c.session_id(), first);
   EXPECT_EQ(c.state(), State::kConnected);
   {
@@ -432,12 +433,65 @@ TEST(ClientTest, SessionExpiryCreatesANewSessionAndTellsTheOwner) {
   EXPECT_EQ(st.stat.ephemeral_owner, c.session_id());
   // The kept watch was re-armed on the new session.
   auto writer = Connected();
-  ASSERT_TRUE(writer->Create(root + "/cfg", "after-expiry").status.ok());
+  CreateResult cfg = writer->Create(root + "/cfg", "after-expiry");
+  ASSERT_TRUE(cfg.status.ok()) << cfg.status.ToString();
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(mu);
     return kept_value == "after-expiry";
   }));
   kept.reset();
+  c.Close();
+  auto cleanup = Connected();
+  EXPECT_TRUE(Eventually([&] { return cleanup->DeleteTree(root).ok(); }));
+}
+
+TEST(ClientTest, ConnectionDroppedByTheServerKeepsTheSession) {
+  // Another handle resuming this session on this client's own server makes that server drop
+  // the client's connection (the C client logs errno 112, "Host is down"). The client
+  // reconnects with the same session: no new session, the ephemeral node stays.
+  std::mutex mu;
+  std::vector<State> states;
+  int sessions = 0;
+  Client c(Options("owner"));
+  c.AddStateListener([&](State s) {
+    std::lock_guard<std::mutex> lock(mu);
+    states.push_back(s);
+  });
+  c.AddSessionListener([&](int64_t) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++sessions;
+  });
+  ASSERT_TRUE(c.Connect(seconds(20)).ok());
+  const int64_t session = c.session_id();
+  const std::string server = c.connected_server();
+  ASSERT_FALSE(server.empty());
+  const std::string root = Root();
+  CreateOptions eph;
+  eph.mode = CreateMode::kEphemeral;
+  eph.make_parents = true;
+  ASSERT_TRUE(c.Create(root + "/e", "x", eph).status.ok());
+
+  ClientOptions t = Options("thief");
+  t.connect = server;
+  t.resume = c.session();
+  auto thief = std::make_unique<Client>(t);
+  ASSERT_TRUE(thief->Connect(seconds(10)).ok());
+  EXPECT_EQ(thief->session_id(), session);
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::find(states.begin(), states.end(), State::kConnecting) != states.end();
+  })) << "the server did not drop the first connection of the session";
+  ASSERT_TRUE(Eventually([&] { return c.Exists(root + "/e").status.ok(); }, seconds(30)))
+      << "no connection after the drop; state " << StateName(c.state());
+  EXPECT_EQ(c.state(), State::kConnected);
+  EXPECT_EQ(c.session_id(), session);
+  EXPECT_EQ(c.Exists(root + "/e").stat.ephemeral_owner, session);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(sessions, 1);
+    EXPECT_EQ(std::find(states.begin(), states.end(), State::kExpired), states.end());
+  }
+  thief.reset();
   c.Close();
   auto cleanup = Connected();
   EXPECT_TRUE(Eventually([&] { return cleanup->DeleteTree(root).ok(); }));

@@ -31,10 +31,10 @@ TEST(FailoverTest, KillingTheConnectedServerKeepsTheSessionAndItsEphemerals) {
   o.connect = ensemble.ConnectString();
   o.session_timeout = seconds(8);
   o.name = "failover";
-  Client c(o);
-  std::mutex mu;
+  std::mutex mu;  // with the state the listeners touch: outlives the Client
   std::vector<State> states;
   int sessions = 0;
+  Client c(o);
   c.AddStateListener([&](State s) {
     std::lock_guard<std::mutex> lock(mu);
     states.push_back(s);
@@ -102,6 +102,10 @@ TEST(FailoverTest, OwnedEphemeralsSurviveTheServerDyingMidCreate) {
   ClientOptions o;
   o.connect = ensemble.ConnectString();
   o.session_timeout = seconds(8);
+  std::mutex mu;  // with the state the callbacks touch: outlives the Client
+  std::condition_variable cv;
+  int owned_done = 0, plain_done = 0, plain_lost = 0;
+  std::vector<Status> owned_failures;
   Client c(o);
   ASSERT_TRUE(c.Connect(seconds(20)).ok());
   ASSERT_TRUE(c.Create("/owned", "").status.ok());
@@ -109,10 +113,6 @@ TEST(FailoverTest, OwnedEphemeralsSurviveTheServerDyingMidCreate) {
   const int victim = IdOf(ensemble, c.connected_server());
   ASSERT_NE(victim, 0);
 
-  std::mutex mu;
-  std::condition_variable cv;
-  int owned_done = 0, plain_done = 0, plain_lost = 0;
-  std::vector<Status> owned_failures;
   CreateOptions eph;
   eph.mode = CreateMode::kEphemeral;
   for (int i = 0; i < kCount; ++i) {
