@@ -30,7 +30,8 @@ Agent::Agent(AgentConfig config, std::vector<Declared> declared, AgentDeps deps)
       registrations_(config_, declared_, static_cast<int64_t>(getpid())),
       syncer_(deps_.store, &registrations_, WithBudget(deps_.sync, config_.session_path_budget),
               [this] { Wake(); }) {
-  config_.services.clear();  // resolved into declared_; not needed again
+  // Resolved into declared_; not needed again (at 10,000 services its buffer alone is MBs).
+  std::vector<ServiceConfig>().swap(config_.services);
   malloc_trim(0);
 }
 

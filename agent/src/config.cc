@@ -217,6 +217,7 @@ AgentConfig ParseConfig(const YamlReader& root) {
   if (services.empty()) {
     root.Get("services").FailExpected("a list of services (interface, methods, ...)");
   }
+  c.services.reserve(services.size());
   for (const auto& s : services) c.services.push_back(ParseService(s, c.sources));
   if (c.host != "auto" && c.host.empty())
     root.Get("host").FailExpected("\"auto\" or an IP address");

@@ -103,6 +103,7 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
 
   std::optional<std::string> pod_ip = env("POD_IP");
   std::vector<Declared> out;
+  out.reserve(config.services.size());
   for (size_t i = 0; i < config.services.size(); ++i) {
     const ServiceConfig& sc = config.services[i];
     Declared d;

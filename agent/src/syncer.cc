@@ -110,6 +110,28 @@ struct Syncer::Plan {
 
 size_t Syncer::ParentKey(std::string_view path) { return std::hash<std::string_view>()(path); }
 
+bool Syncer::KnownParent(std::string_view path) const {
+  return std::binary_search(known_parents_.begin(), known_parents_.end(), ParentKey(path));
+}
+
+void Syncer::ForgetParent(std::string_view path) {
+  size_t key = ParentKey(path);
+  auto it = std::lower_bound(known_parents_.begin(), known_parents_.end(), key);
+  if (it != known_parents_.end() && *it == key) known_parents_.erase(it);
+  std::erase(learned_parents_, key);
+}
+
+void Syncer::MergeLearnedParents() {
+  if (learned_parents_.empty()) return;
+  std::sort(learned_parents_.begin(), learned_parents_.end());
+  size_t middle = known_parents_.size();
+  known_parents_.insert(known_parents_.end(), learned_parents_.begin(), learned_parents_.end());
+  std::inplace_merge(known_parents_.begin(), known_parents_.begin() + middle, known_parents_.end());
+  known_parents_.erase(std::unique(known_parents_.begin(), known_parents_.end()),
+                       known_parents_.end());
+  std::vector<size_t>().swap(learned_parents_);
+}
+
 Syncer::Syncer(RegistryStore* store, const NodeRenderer* renderer, SyncOptions options,
                std::function<void()> wake)
     : store_(store), renderer_(renderer), options_(options), wake_(std::move(wake)) {}
@@ -262,7 +284,7 @@ Syncer::Plan Syncer::Discover(const std::vector<std::vector<Item>>& missing, Pen
   for (const auto& items : missing) {
     for (const auto& item : items) {
       for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
-        if (known_parents_.count(ParentKey(a))) break;  // known, and so are its ancestors
+        if (KnownParent(a)) break;  // known, and so are its ancestors
         auto [it, added] = plan.parents.emplace(std::string(a), Plan::State::kAssumed);
         if (!added) break;  // walked from here already
         levels[std::count(a.begin(), a.end(), '/')].push_back(it->first);
@@ -309,7 +331,7 @@ Syncer::Plan Syncer::Discover(const std::vector<std::vector<Item>>& missing, Pen
       if (it == listed.end() || !it->second) continue;
       bool exists = it->second->count(name.substr(name.rfind('/') + 1)) > 0;
       plan.parents[name] = exists ? Plan::State::kExists : Plan::State::kAbsent;
-      if (exists) known_parents_.insert(ParentKey(name));
+      if (exists) LearnParent(ParentKey(name));
     }
   }
   return plan;
@@ -325,7 +347,7 @@ void Syncer::CreateOne(size_t idx, const NodeKey& key, std::string path, int att
                                                session_id](RegStatus st, std::vector<RegError>) {
         post([=, &sh, &c, &ok, this] {
           if (st.ok()) return MarkOwned(key, idx);
-          if (st.error == RegError::kNoNode) known_parents_.erase(ParentKey(Parent(path)));
+          if (st.error == RegError::kNoNode) ForgetParent(Parent(path));
           if (st.error != RegError::kNodeExists || attempts == 0) {
             ok = false;
             CountError(RegErrorName(st.error));
@@ -379,7 +401,7 @@ void Syncer::Repair(size_t idx, std::vector<Item> items, Pending& c, bool& ok) {
             CountError(RegErrorName(st.error));
             return;
           }
-          known_parents_.insert(keys.begin(), keys.end());
+          for (size_t k : keys) LearnParent(k);
           for (auto& item : *shared) CreateOne(idx, item.key, std::move(item.path), 2, c, ok);
         });
       });
@@ -399,7 +421,8 @@ void Syncer::CreateBatch(size_t idx, std::vector<NodeSpec> parents, std::vector<
           for (const auto& item : items) {
             MarkOwned(item.key, idx);
             for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
-              if (!known_parents_.insert(ParentKey(a)).second) break;
+              if (KnownParent(a)) break;
+              LearnParent(ParentKey(a));
             }
           }
         });
@@ -430,6 +453,7 @@ bool Syncer::CreateMissing() {
   auto deadline = Clock::now() + options_.op_timeout;
   Pending c;
   Plan plan = Discover(todo, c, deadline);
+  MergeLearnedParents();
 
   // The absent parents each item needs (deepest first). One needed by several sessions is
   // created up front (one round trip); the others go into their session's multis, in the
@@ -437,7 +461,7 @@ bool Syncer::CreateMissing() {
   auto absent = [&](std::string_view path) {
     std::vector<std::string> need;
     for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
-      if (known_parents_.count(ParentKey(a))) break;
+      if (KnownParent(a)) break;
       auto st = plan.parents.find(std::string(a));
       if (st == plan.parents.end() || st->second != Plan::State::kAbsent) break;
       need.push_back(st->first);
@@ -466,7 +490,10 @@ bool Syncer::CreateMissing() {
     shards_[usable.front()]->session->EnsurePersistent(
         std::move(shared), [post, keys = std::move(keys), &shared_ok, this](RegStatus st) {
           post([=, &shared_ok, this] {
-            if (st.ok()) return known_parents_.insert(keys.begin(), keys.end()), void();
+            if (st.ok()) {
+              for (size_t k : keys) LearnParent(k);
+              return;
+            }
             shared_ok = false;
             CountError(RegErrorName(st.error));
           });
@@ -476,6 +503,7 @@ bool Syncer::CreateMissing() {
       return false;
     }
     if (!shared_ok) return false;
+    MergeLearnedParents();
   }
 
   struct Batch {
@@ -547,9 +575,16 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
   }
   bool ok =
       undesired.empty() || DeleteNodes(std::move(undesired), Clock::now() + options_.op_timeout);
-  for (const NodeKey* k : added) {
+  // Path lengths first, then the entries: rendering between the entries' allocations would
+  // leave them scattered over the pages the paths used.
+  std::vector<uint32_t> costs;
+  costs.reserve(added.size());
+  for (const NodeKey* k : added) costs.push_back(static_cast<uint32_t>(renderer_->Path(*k).size()));
+  entries_.reserve(entries_.size() + added.size());
+  for (size_t n = 0; n < added.size(); ++n) {
+    const NodeKey* k = added[n];
     if (entries_.count(*k)) continue;  // listed twice
-    auto cost = static_cast<uint32_t>(renderer_->Path(*k).size());
+    uint32_t cost = costs[n];
     size_t idx = ShardFor(cost);
     Shard& sh = *shards_[idx];
     ++sh.nodes;
@@ -558,6 +593,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
   }
   CheckSessions();
   if (!CreateMissing()) ok = false;
+  MergeLearnedParents();
   // Extra sessions left empty go; the first one stays (it is the agent's "up" signal).
   for (size_t i = 1; i < shards_.size(); ++i) {
     Shard& sh = *shards_[i];
