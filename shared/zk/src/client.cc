@@ -607,6 +607,12 @@ void VoidDone(int rc, const void* data) {
   Invoke(ctx->done, StatResult{Status::FromZoo(rc, ctx->path), {}});
 }
 
+void SyncDone(int rc, const char*, const void* data) {
+  CallbackScope scope;
+  std::unique_ptr<StatCtx> ctx(static_cast<StatCtx*>(const_cast<void*>(data)));
+  Invoke(ctx->done, StatResult{Status::FromZoo(rc, ctx->path), {}});
+}
+
 void DataDone(int rc, const char* value, int value_len, const ::Stat* stat, const void* data) {
   CallbackScope scope;
   std::unique_ptr<DataCtx> ctx(static_cast<DataCtx*>(const_cast<void*>(data)));
@@ -883,6 +889,17 @@ Status Client::DeleteAsync(std::string_view path, int version, StatCallback done
   Status st = impl_->WithHandle(path, [&](zhandle_t* h) {
     return zoo_adelete(h, raw->path.c_str(), version, &VoidDone, raw);
   });
+  if (st.ok()) ctx.release();
+  return st;
+}
+
+Status Client::SyncAsync(std::string_view path, StatCallback done) {
+  auto ctx = std::make_unique<StatCtx>();
+  ctx->path = std::string(path);
+  ctx->done = std::move(done);
+  StatCtx* raw = ctx.get();
+  Status st = impl_->WithHandle(
+      path, [&](zhandle_t* h) { return zoo_async(h, raw->path.c_str(), &SyncDone, raw); });
   if (st.ok()) ctx.release();
   return st;
 }
@@ -1193,6 +1210,12 @@ Status Client::Delete(std::string_view path, int version) {
   return SyncCall<StatResult>(
              impl_.get(), path,
              [&](StatCallback cb) { return DeleteAsync(path, version, std::move(cb)); })
+      .status;
+}
+
+Status Client::Sync(std::string_view path) {
+  return SyncCall<StatResult>(impl_.get(), path,
+                              [&](StatCallback cb) { return SyncAsync(path, std::move(cb)); })
       .status;
 }
 

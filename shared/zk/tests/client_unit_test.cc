@@ -28,10 +28,13 @@ TEST(ClientUnitTest, OperationsBeforeStartAndAfterCloseFailWithoutCallingBack) {
   EXPECT_EQ(st.code(), Error::kInvalidState);
   EXPECT_NE(st.detail().find("not started"), std::string::npos) << st.detail();
   EXPECT_EQ(c.Create("/x", "").status.code(), Error::kInvalidState);
+  EXPECT_EQ(c.SyncAsync("/x", [&](const StatResult&) { called = true; }).code(),
+            Error::kInvalidState);
   EXPECT_EQ(c.state(), State::kConnecting);
   c.Close();
   EXPECT_EQ(c.state(), State::kClosed);
   EXPECT_EQ(c.Get("/x").status.code(), Error::kClosed);
+  EXPECT_EQ(c.Sync("/x").code(), Error::kClosed);
   EXPECT_EQ(c.Start().code(), Error::kClosed);
   EXPECT_EQ(c.WaitConnected(milliseconds(10)).code(), Error::kClosed);
   EXPECT_FALSE(called);

@@ -173,6 +173,12 @@ class Client {
   Status ReconfigAsync(const std::vector<std::string>& joining, const std::vector<int>& leaving,
                        const std::vector<std::string>& members, int64_t from_version,
                        DataCallback done);
+  // ZooKeeper's sync: the connected server catches up with the leader. Reads this Client
+  // sends after the callback see every write the ensemble had committed when the leader
+  // handled the sync, including writes made through other sessions (without it, a read is
+  // answered by the connected server, which may not have applied them yet). `path` is
+  // validated and reported in errors; the stat is unset.
+  Status SyncAsync(std::string_view path, StatCallback done);
   // Creates an ephemeral node that this session owns, resolving lost connections:
   // after kConnectionLoss / kOperationTimeout (and on kNodeExists) it reads the node and
   // succeeds when ephemeralOwner is this session (the earlier attempt was applied), fails
@@ -186,6 +192,7 @@ class Client {
   CreateResult Create(std::string_view path, std::string_view data,
                       const CreateOptions& options = {});
   Status Delete(std::string_view path, int version = -1);
+  Status Sync(std::string_view path);
   StatResult Exists(std::string_view path, WatchFn watch = nullptr);
   DataResult Get(std::string_view path, WatchFn watch = nullptr);
   StatResult Set(std::string_view path, std::string_view data, int version = -1);
