@@ -60,7 +60,7 @@ void Agent::LogChanges(const Diagnosis& diagnosis) {
     if (d.state == ServiceState::kRegister) {
       Log().Info("registering", {{"service", s.key_path},
                                  {"interface", s.interface_name},
-                                 {"host", s.host},
+                                 {"host", s.host.str()},
                                  {"port", d.registry_port},
                                  {"pid", d.pid}});
     } else if (d.state == ServiceState::kNotListening) {

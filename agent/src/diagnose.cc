@@ -82,7 +82,7 @@ bool ProcessMatches(const Declared& d, const ProcessInfo& p) {
   if (ContainsWord(p.cmdline, d.application)) return true;
   if (d.source.empty()) return false;
   std::string dir = Dir(d.source);
-  if (!p.cwd.empty() && p.cwd != "/" && d.source.rfind(p.cwd + "/", 0) == 0) return true;
+  if (!p.cwd.empty() && p.cwd != "/" && d.source.str().rfind(p.cwd + "/", 0) == 0) return true;
   return !dir.empty() && p.cmdline.find(dir + "/") != std::string::npos;
 }
 

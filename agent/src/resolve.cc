@@ -48,7 +48,8 @@ AddressLister SystemAddresses() {
 }
 
 std::string Declared::OwnerName() const {
-  std::string s = "application " + (application.empty() ? std::string("(unnamed)") : application);
+  std::string s =
+      "application " + (application.empty() ? std::string("(unnamed)") : application.str());
   if (!source.empty()) s += " (" + source + ")";
   return s;
 }
@@ -234,7 +235,7 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
             config.file;
       }
     }
-    if ((reg || bind) && IsLoopback(d.host) && d.host.rfind("127.", 0) != 0 &&
+    if ((reg || bind) && IsLoopback(d.host) && d.host.str().rfind("127.", 0) != 0 &&
         d.config_error.empty()) {
       d.config_error = d.host_origin + "=\"" + d.host + "\" is not a usable registry address";
     }

@@ -105,19 +105,19 @@ TEST_F(ResolveTest, ProblemsAreConfigErrorsOfTheService) {
   auto d =
       Run("zookeeper: {connect: z:2181}\napplication: x\nsources:\n  - dubboProperties: " + bad +
           "\nservices:\n  - interface: a.B\n");
-  EXPECT_NE(d[0].config_error.find(bad + ":1: dubbo.protocol.port: expected a port number"),
+  EXPECT_NE(d[0].config_error.str().find(bad + ":1: dubbo.protocol.port: expected a port number"),
             std::string::npos)
       << d[0].config_error;
   d = Run("zookeeper: {connect: z:2181}\napplication: x\nsources:\n  - dubboProperties: " + dir_ +
           "/missing.properties\nservices:\n  - interface: a.B\n");
-  EXPECT_NE(d[0].config_error.find("missing.properties"), std::string::npos);
+  EXPECT_NE(d[0].config_error.str().find("missing.properties"), std::string::npos);
   env_["DUBBO_PORT_TO_BIND"] = "99999";
   d = Run("zookeeper: {connect: z:2181}\napplication: x\nservices:\n  - interface: a.B\n");
   EXPECT_EQ(d[0].config_error,
             "environment variable DUBBO_PORT_TO_BIND=\"99999\": expected a port number 1-65535");
   env_.clear();
   d = Run("zookeeper: {connect: z:2181}\nservices:\n  - interface: a.B\n");
-  EXPECT_NE(d[0].config_error.find("no application name"), std::string::npos);
+  EXPECT_NE(d[0].config_error.str().find("no application name"), std::string::npos);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "zkop/agent/atom.h"
 #include "zkop/agent/config.h"
 
 namespace zkop::agent {
@@ -36,26 +37,28 @@ EnvLookup ProcessEnv();
 using AddressLister = std::function<std::vector<std::string>()>;
 AddressLister SystemAddresses();  // getifaddrs(): IPv4 first, then IPv6
 
+// One per configured service. Fields that are mostly the same for every service of a
+// provider are Atoms (8 bytes each; 10,000 services are ~2.5 MB smaller).
 struct Declared {
   size_t index = 0;      // services[index]
   std::string key_path;  // "services[2]"
   std::string interface_name;
   std::vector<std::string> methods;
-  std::string version;
-  std::string group;
-  std::string protocol = "dubbo";
-  std::string application;
+  Atom version;
+  Atom group;
+  Atom protocol = "dubbo";
+  Atom application;
   std::vector<std::pair<std::string, std::string>> parameters;
   int bind_port = 0;        // -1 = auto
   int default_port = 0;     // the protocol's default (for -1)
   int registry_port = 0;    // 0 = the bind port
   std::string port_origin;  // where the bind port came from, for messages
-  std::string source;       // the provider's config file ("" when none)
-  std::string process;      // explicit command-line match ("" = infer)
-  std::string host;         // registry host
-  std::string host_origin;
+  Atom source;              // the provider's config file ("" when none)
+  Atom process;             // explicit command-line match ("" = infer)
+  Atom host;                // registry host
+  Atom host_origin;
   bool anyhost = true;
-  std::string config_error;  // non-empty: this service cannot be resolved
+  Atom config_error;  // non-empty: this service cannot be resolved
   // Identity of the provider: services with equal owner keys are one application.
   std::string OwnerKey() const { return application + "\n" + source; }
   // "application orders (/app/a/dubbo.properties)"
