@@ -96,10 +96,11 @@ std::string ListedDir(std::string_view path) {
 
 }  // namespace
 
-// A node to create: its key and rendered path.
+// A node to create: its key, and the hash of its parent directory (sorting by it puts
+// siblings next to each other). Its path is rendered when its batch is built.
 struct Syncer::Item {
   NodeKey key;
-  std::string path;
+  size_t dir = 0;
 };
 
 // What CreateMissing learned about the parents that were not known to exist.
@@ -277,19 +278,13 @@ bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::tim
 // while a level has at most discovery_fanout directories to list. Below that, a parent whose
 // own parent exists is assumed to exist (a registry that has the interface usually has its
 // providers directory); one whose parent is absent is absent.
-Syncer::Plan Syncer::Discover(const std::vector<std::vector<Item>>& missing, Pending& c,
+Syncer::Plan Syncer::Discover(const std::set<std::string>& unknown, Pending& c,
                               Clock::time_point deadline) {
   Plan plan;
   std::map<size_t, std::vector<std::string>> levels;  // unknown parents by depth
-  for (const auto& items : missing) {
-    for (const auto& item : items) {
-      for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
-        if (KnownParent(a)) break;  // known, and so are its ancestors
-        auto [it, added] = plan.parents.emplace(std::string(a), Plan::State::kAssumed);
-        if (!added) break;  // walked from here already
-        levels[std::count(a.begin(), a.end(), '/')].push_back(it->first);
-      }
-    }
+  for (const auto& name : unknown) {
+    plan.parents.emplace(name, Plan::State::kAssumed);
+    levels[std::count(name.begin(), name.end(), '/')].push_back(name);
   }
   RegistrySession* session = nullptr;
   for (const auto& sh : shards_) {
@@ -382,48 +377,52 @@ void Syncer::CreateOne(size_t idx, const NodeKey& key, std::string path, int att
 
 // A batch failed (an assumed parent was missing, a parent appeared meanwhile, a node
 // exists, the connection went): make sure of the parents, then create node by node.
-void Syncer::Repair(size_t idx, std::vector<Item> items, Pending& c, bool& ok) {
+void Syncer::Repair(size_t idx, std::vector<NodeKey> keys, Pending& c, bool& ok) {
   std::set<std::string> dirs;
-  for (const auto& item : items) dirs.emplace(Parent(item.path));
+  for (const auto& key : keys) dirs.emplace(Parent(renderer_->Path(key)));
   dirs.erase("");
-  std::vector<size_t> keys;
+  std::vector<size_t> learned;
   for (const auto& d : dirs) {
-    for (std::string_view a = d; !a.empty(); a = Parent(a)) keys.push_back(ParentKey(a));
+    for (std::string_view a = d; !a.empty(); a = Parent(a)) learned.push_back(ParentKey(a));
   }
   auto post = c.Begin();
-  auto shared = std::make_shared<std::vector<Item>>(std::move(items));
+  auto shared = std::make_shared<std::vector<NodeKey>>(std::move(keys));
   shards_[idx]->session->EnsurePersistent(
       std::vector<std::string>(dirs.begin(), dirs.end()),
-      [post, shared, keys = std::move(keys), idx, &c, &ok, this](RegStatus st) {
+      [post, shared, learned = std::move(learned), idx, &c, &ok, this](RegStatus st) {
         post([=, &c, &ok, this] {
           if (!st.ok()) {
             ok = false;
             CountError(RegErrorName(st.error));
             return;
           }
-          for (size_t k : keys) LearnParent(k);
-          for (auto& item : *shared) CreateOne(idx, item.key, std::move(item.path), 2, c, ok);
+          for (size_t k : learned) LearnParent(k);
+          for (const auto& key : *shared) CreateOne(idx, key, renderer_->Path(key), 2, c, ok);
         });
       });
 }
 
-void Syncer::CreateBatch(size_t idx, std::vector<NodeSpec> parents, std::vector<Item> items,
+void Syncer::CreateBatch(size_t idx, std::vector<NodeSpec> nodes, std::vector<Item> items,
                          Pending& c, bool& ok) {
-  std::vector<NodeSpec> nodes = std::move(parents);
-  nodes.reserve(nodes.size() + items.size());
-  for (const auto& item : items) nodes.push_back(NodeSpec{item.path, renderer_->Data(item.key)});
+  std::vector<size_t> created;  // the parents this multi creates
+  for (const auto& n : nodes) {
+    if (n.persistent) created.push_back(ParentKey(n.path));
+  }
   auto post = c.Begin();
   shards_[idx]->session->CreateAll(
-      std::move(nodes), [post, items = std::move(items), idx, &c, &ok, this](
-                            RegStatus st, std::vector<RegError>) mutable {
-        post([items = std::move(items), st, idx, &c, &ok, this]() mutable {
-          if (!st.ok()) return Repair(idx, std::move(items), c, ok);
+      std::move(nodes), [post, items = std::move(items), created = std::move(created), idx, &c, &ok,
+                         this](RegStatus st, std::vector<RegError>) {
+        post([items, created, st, idx, &c, &ok, this] {
+          if (!st.ok()) {
+            std::vector<NodeKey> keys;
+            keys.reserve(items.size());
+            for (const auto& item : items) keys.push_back(item.key);
+            return Repair(idx, std::move(keys), c, ok);
+          }
+          for (size_t k : created) LearnParent(k);
           for (const auto& item : items) {
             MarkOwned(item.key, idx);
-            for (std::string_view a = Parent(item.path); !a.empty(); a = Parent(a)) {
-              if (KnownParent(a)) break;
-              LearnParent(ParentKey(a));
-            }
+            LearnParent(item.dir);  // it exists: its child was just created in it
           }
         });
       });
@@ -433,9 +432,12 @@ bool Syncer::CreateMissing() {
   bool ok = true;
   std::vector<std::vector<Item>> todo(shards_.size());
   for (const auto& [key, e] : entries_) {
-    if (!e.owned) todo[e.shard].push_back(Item{key, {}});
+    if (!e.owned) todo[e.shard].push_back(Item{key, 0});
   }
+  // Each path is rendered to find its parents, then dropped: held all at once, 10,000 Dubbo
+  // paths would be ~5 MB for the length of this call. Batches render them again.
   std::vector<size_t> usable;
+  std::set<std::string> unknown;  // parents not known to exist
   for (size_t i = 0; i < shards_.size(); ++i) {
     if (todo[i].empty() || !shards_[i]->session) continue;
     if (!WaitConnected(*shards_[i])) {
@@ -444,20 +446,26 @@ bool Syncer::CreateMissing() {
       continue;
     }
     usable.push_back(i);
-    for (auto& item : todo[i]) item.path = renderer_->Path(item.key);
-    // Siblings next to each other: a new parent is then mostly needed by one batch only.
+    for (auto& item : todo[i]) {
+      std::string path = renderer_->Path(item.key);
+      item.dir = ParentKey(Parent(path));
+      for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
+        if (KnownParent(a) || !unknown.emplace(a).second) break;
+      }
+    }
     std::sort(todo[i].begin(), todo[i].end(),
-              [](const Item& a, const Item& b) { return a.path < b.path; });
+              [](const Item& a, const Item& b) { return a.dir < b.dir; });
   }
   if (usable.empty()) return ok;
   auto deadline = Clock::now() + options_.op_timeout;
   Pending c;
-  Plan plan = Discover(todo, c, deadline);
+  Plan plan = Discover(unknown, c, deadline);
+  unknown.clear();
   MergeLearnedParents();
 
-  // The absent parents each item needs (deepest first). One needed by several sessions is
-  // created up front (one round trip); the others go into their session's multis, in the
-  // first batch that needs them: a session's requests are applied in order.
+  // The absent parents of a path (deepest first). One needed by several sessions is created
+  // up front (one round trip); the others go into their session's multis, in the first batch
+  // that needs them: a session's requests are applied in order.
   auto absent = [&](std::string_view path) {
     std::vector<std::string> need;
     for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
@@ -468,87 +476,91 @@ bool Syncer::CreateMissing() {
     }
     return need;
   };
-  std::unordered_map<std::string, size_t> needed_by;  // absent parent -> shard, or kShared
-  constexpr size_t kShared = ~size_t{0};
-  for (size_t i : usable) {
-    for (const auto& item : todo[i]) {
-      for (auto& name : absent(item.path)) {
-        auto [it, added] = needed_by.emplace(std::move(name), i);
-        if (!added && it->second != i) it->second = kShared;
+  bool any_absent = false;
+  for (const auto& [name, state] : plan.parents) any_absent |= state == Plan::State::kAbsent;
+  if (any_absent) {
+    std::unordered_map<std::string, size_t> needed_by;  // absent parent -> shard, or kShared
+    constexpr size_t kShared = ~size_t{0};
+    for (size_t i : usable) {
+      for (const auto& item : todo[i]) {
+        for (auto& name : absent(renderer_->Path(item.key))) {
+          auto [it, added] = needed_by.emplace(std::move(name), i);
+          if (!added && it->second != i) it->second = kShared;
+        }
       }
     }
-  }
-  std::vector<std::string> shared;
-  for (const auto& [name, by] : needed_by) {
-    if (by == kShared) shared.push_back(name);
-  }
-  if (!shared.empty()) {
-    bool shared_ok = true;
-    std::vector<size_t> keys;
-    for (const auto& name : shared) keys.push_back(ParentKey(name));
-    auto post = c.Begin();
-    shards_[usable.front()]->session->EnsurePersistent(
-        std::move(shared), [post, keys = std::move(keys), &shared_ok, this](RegStatus st) {
-          post([=, &shared_ok, this] {
-            if (st.ok()) {
-              for (size_t k : keys) LearnParent(k);
-              return;
-            }
-            shared_ok = false;
-            CountError(RegErrorName(st.error));
-          });
-        });
-    if (!c.RunUntil(0, deadline)) {
-      CountError("timeout");
-      return false;
+    std::vector<std::string> shared;
+    for (const auto& [name, by] : needed_by) {
+      if (by == kShared) shared.push_back(name);
     }
-    if (!shared_ok) return false;
-    MergeLearnedParents();
+    if (!shared.empty()) {
+      bool shared_ok = true;
+      std::vector<size_t> keys;
+      for (const auto& name : shared) keys.push_back(ParentKey(name));
+      auto post = c.Begin();
+      shards_[usable.front()]->session->EnsurePersistent(
+          std::move(shared), [post, keys = std::move(keys), &shared_ok, this](RegStatus st) {
+            post([=, &shared_ok, this] {
+              if (st.ok()) {
+                for (size_t k : keys) LearnParent(k);
+                return;
+              }
+              shared_ok = false;
+              CountError(RegErrorName(st.error));
+            });
+          });
+      if (!c.RunUntil(0, deadline)) {
+        CountError("timeout");
+        return false;
+      }
+      if (!shared_ok) return false;
+      MergeLearnedParents();
+    }
   }
 
-  struct Batch {
-    std::vector<NodeSpec> parents;
+  // Batches are built as they are sent, round-robin over the sessions, at most
+  // max_in_flight in all: only the paths in flight are held.
+  std::unordered_set<std::string> claimed;      // absent parents put into a batch already
+  std::vector<size_t> next(shards_.size(), 0);  // per session: its first item not yet sent
+  auto send_next = [&](size_t i) {
+    std::vector<NodeSpec> nodes;
     std::vector<Item> items;
     size_t bytes = 0;
-  };
-  std::vector<std::vector<Batch>> batches(shards_.size());
-  std::unordered_set<std::string> claimed;  // absent parents put into a batch already
-  for (size_t i : usable) {
-    auto& list = batches[i];
-    for (auto& item : todo[i]) {
+    for (; next[i] < todo[i].size(); ++next[i]) {
+      const Item& item = todo[i][next[i]];
+      std::string path = renderer_->Path(item.key);
       std::vector<std::string> need;
-      for (auto& name : absent(item.path)) {
+      for (auto& name : absent(path)) {
         if (claimed.count(name)) break;  // an earlier batch of this session creates it
         need.push_back(std::move(name));
       }
-      size_t bytes = item.path.size();
-      for (const auto& n : need) bytes += n.size();
-      if (list.empty() ||
-          list.back().parents.size() + list.back().items.size() + need.size() + 1 >
-              options_.batch_size ||
-          list.back().bytes + bytes > options_.batch_bytes) {
-        list.emplace_back();
+      size_t size = path.size();
+      for (const auto& n : need) size += n.size();
+      if (!items.empty() && (nodes.size() + need.size() + 1 > options_.batch_size ||
+                             bytes + size > options_.batch_bytes)) {
+        break;
       }
       for (auto n = need.rbegin(); n != need.rend(); ++n) {
         claimed.insert(*n);
-        list.back().parents.push_back(NodeSpec{*n, "", /*persistent=*/true});
+        nodes.push_back(NodeSpec{std::move(*n), "", /*persistent=*/true});
       }
-      list.back().bytes += bytes;
-      list.back().items.push_back(std::move(item));
+      bytes += size;
+      nodes.push_back(NodeSpec{std::move(path), renderer_->Data(item.key)});
+      items.push_back(item);
     }
-  }
-  todo.clear();
-  // Round-robin over the sessions, at most max_in_flight batches in all.
-  for (size_t round = 0;; ++round) {
-    bool any = false;
+    CreateBatch(i, std::move(nodes), std::move(items), c, ok);
+  };
+  for (bool any = true; any;) {
+    any = false;
     for (size_t i : usable) {
-      if (round >= batches[i].size()) continue;
+      if (next[i] >= todo[i].size()) continue;
       any = true;
-      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
-      Batch& b = batches[i][round];
-      CreateBatch(i, std::move(b.parents), std::move(b.items), c, ok);
+      if (!c.RunUntil(options_.max_in_flight - 1, deadline)) {
+        CountError("timeout");
+        return false;
+      }
+      send_next(i);
     }
-    if (!any) break;
   }
   if (!c.RunUntil(0, deadline)) {
     CountError("timeout");

@@ -111,11 +111,12 @@ class Syncer {
   size_t ShardFor(int64_t cost);
   bool WaitConnected(Shard& shard);
   bool CreateMissing();
-  Plan Discover(const std::vector<std::vector<Item>>& missing, Pending& pending,
+  Plan Discover(const std::set<std::string>& unknown, Pending& pending,
                 std::chrono::steady_clock::time_point deadline);
-  void CreateBatch(size_t shard, std::vector<NodeSpec> parents, std::vector<Item> items,
+  // `nodes`: the new parents then the items' nodes, in order.
+  void CreateBatch(size_t shard, std::vector<NodeSpec> nodes, std::vector<Item> items,
                    Pending& pending, bool& ok);
-  void Repair(size_t shard, std::vector<Item> items, Pending& pending, bool& ok);
+  void Repair(size_t shard, std::vector<NodeKey> keys, Pending& pending, bool& ok);
   void CreateOne(size_t shard, const NodeKey& key, std::string path, int attempts, Pending& pending,
                  bool& ok);
   void SetOwned(Entry& e, bool owned);
