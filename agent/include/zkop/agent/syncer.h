@@ -42,9 +42,13 @@ namespace zkop::agent {
 
 struct SyncOptions {
   int64_t path_budget = 512 * 1024;
-  size_t batch_size = 1000;                     // ops per multi
-  size_t batch_bytes = 400 * 1024;              // per multi; ZooKeeper's jute.maxbuffer is 1 MB
-  size_t max_in_flight = 8;                     // batches in flight over all sessions
+  size_t batch_size = 1000;  // ops per multi
+  // Path bytes per multi. ZooKeeper refuses requests over jute.maxbuffer (1 MB), and its
+  // leader keeps the last 500 committed proposals in memory (zookeeper.commitLogCount):
+  // 400 KB multis put ~200 MB on its heap (a 256 MB server ran out of memory here), 64 KB
+  // multis at most ~32 MB. Many small multis in flight are as fast as a few big ones.
+  size_t batch_bytes = 64 * 1024;
+  size_t max_in_flight = 32;  // batches in flight over all sessions
   std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
   size_t discovery_fanout = 16;  // directories listed per level to learn which parents exist
 };
