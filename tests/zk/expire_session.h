@@ -15,13 +15,12 @@ namespace zkop::zk::testing {
 // ZooKeeper has no "expire this session" request. A second handle that resumes the session
 // (same id and password) and closes it ends it for every handle, but only when that handle
 // is connected at the moment it closes: the C client sends closeSession only while
-// connected (zookeeper_close). Two handles on one session knock each other off: a handle
-// that connects with the session makes its server drop the other handle's connection
-// (errno 112 in the C client's log), and the victim, which reconnects at once and is also
-// turned away by followers that have not caught up with its last zxid, can come back to the
-// thief's server and drop the thief. A thief closed in that gap leaves the session alive
-// with the victim, which then rightly keeps it. So: take over and close, again, until the
-// victim's session changes.
+// connected (zookeeper_close). Two handles on one session knock each other off: when one
+// connects with the session, that server drops the other's connection there (errno 112 in
+// the C client's log), and the dropped handle reconnects at once, possibly to the other's
+// server. A thief closed while knocked off leaves the session alive with the victim, which
+// rightly keeps it (seen about once in 20 runs under load). So: take over and close, again,
+// until the victim's session changes.
 inline bool ExpireSession(const Client& victim, const std::string& connect,
                           std::chrono::milliseconds timeout) {
   const int64_t old_session = victim.session_id();

@@ -5,7 +5,10 @@
 //  - Start() (or Connect()) creates a session with one of the servers of the connect string;
 //    the C client moves between servers on its own. A lost connection keeps the session:
 //    state goes kConnected -> kConnecting -> kConnected with the same session_id(), and the
-//    session's ephemeral nodes and watches survive.
+//    session's ephemeral nodes and watches survive. That includes connections the server
+//    closes (the C client logs errno 112, "Host is down"): a server that has not caught up
+//    with the client's last zxid turns it away, and a server drops the connection of a
+//    session that another handle resumes there (ClientOptions::resume).
 //  - When the session expires (or authentication fails), the Client creates a new session
 //    by itself: state goes kExpired -> kConnecting -> kConnected with a new session_id().
 //    Every SessionListener is then called with the new id: that is where owners re-create
@@ -141,7 +144,9 @@ class Client {
   Status WaitConnected(std::chrono::milliseconds timeout);
   // Start() + WaitConnected(timeout).
   Status Connect(std::chrono::milliseconds timeout);
-  // Closes the session (its ephemeral nodes go at once) and stops reconnecting. Pending
+  // Stops reconnecting and closes the session: at once (its ephemeral nodes go with it)
+  // when connected; when not connected at that moment the C client cannot send the close,
+  // and the session ends only when its timeout passes with no handle holding it. Pending
   // requests complete with kClosing; remaining one-shot watches get kClosed. Idempotent.
   void Close();
 
