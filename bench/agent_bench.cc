@@ -233,10 +233,13 @@ int main(int argc, char** argv) {
   bool smoke = vm.count("smoke") > 0;
   zkop::log::Configure(zkop::log::Level::kWarn, zkop::log::Format::kText);
 
-  // A production-like JVM (full JIT), warmed up: see WarmUp().
+  // A production-like JVM (full JIT, heap committed), warmed up: see WarmUp(). The smoke
+  // run (ctest) keeps the tests' quick-start servers.
   zkop::testing::ZkEnsembleOptions ensemble_options;
-  ensemble_options.production_jvm = true;
-  ensemble_options.heap = "512m";
+  if (!smoke) {
+    ensemble_options.production_jvm = true;
+    ensemble_options.heap = "512m";
+  }
   ZkEnsemble ensemble(ensemble_options);
   double ceiling = smoke ? 0 : WarmUp(ensemble.ConnectString());
   TempDir dir("agent-bench");
