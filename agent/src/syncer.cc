@@ -104,9 +104,14 @@ struct Syncer::Item {
 };
 
 // What CreateMissing learned about the parents that were not known to exist.
+// By hash of the parent's path (see ParentKey): a cold start has two new parents per node.
 struct Syncer::Plan {
   enum class State { kExists, kAbsent, kAssumed };
-  std::unordered_map<std::string, State> parents;
+  std::unordered_map<size_t, State> parents;
+  State Of(std::string_view path) const {
+    auto it = parents.find(ParentKey(path));
+    return it == parents.end() ? State::kExists : it->second;  // not unknown: known to exist
+  }
 };
 
 size_t Syncer::ParentKey(std::string_view path) { return std::hash<std::string_view>()(path); }
@@ -278,13 +283,13 @@ bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::tim
 // while a level has at most discovery_fanout directories to list. Below that, a parent whose
 // own parent exists is assumed to exist (a registry that has the interface usually has its
 // providers directory); one whose parent is absent is absent.
-Syncer::Plan Syncer::Discover(const std::set<std::string>& unknown, Pending& c,
+Syncer::Plan Syncer::Discover(const std::vector<std::string>& unknown, Pending& c,
                               Clock::time_point deadline) {
   Plan plan;
-  std::map<size_t, std::vector<std::string>> levels;  // unknown parents by depth
+  std::map<size_t, std::vector<const std::string*>> levels;  // unknown parents by depth
   for (const auto& name : unknown) {
-    plan.parents.emplace(name, Plan::State::kAssumed);
-    levels[std::count(name.begin(), name.end(), '/')].push_back(name);
+    plan.parents.emplace(ParentKey(name), Plan::State::kAssumed);
+    levels[std::count(name.begin(), name.end(), '/')].push_back(&name);
   }
   RegistrySession* session = nullptr;
   for (const auto& sh : shards_) {
@@ -293,13 +298,12 @@ Syncer::Plan Syncer::Discover(const std::set<std::string>& unknown, Pending& c,
   bool listing = session != nullptr;
   for (auto& [depth, names] : levels) {
     std::set<std::string> dirs;  // existing parents of this level's names, to list
-    for (const auto& name : names) {
-      std::string dir = ListedDir(name);
-      auto st = plan.parents.find(dir);
-      if (st == plan.parents.end() || st->second == Plan::State::kExists) {
-        dirs.insert(dir);  // known before, the root, or found just now
-      } else if (st->second == Plan::State::kAbsent) {
-        plan.parents[name] = Plan::State::kAbsent;
+    for (const std::string* name : names) {
+      Plan::State parent = Parent(*name).empty() ? Plan::State::kExists : plan.Of(Parent(*name));
+      if (parent == Plan::State::kExists) {
+        dirs.insert(ListedDir(*name));  // known before, the root, or found just now
+      } else if (parent == Plan::State::kAbsent) {
+        plan.parents[ParentKey(*name)] = Plan::State::kAbsent;
       }
     }
     listing = listing && dirs.size() <= options_.discovery_fanout;
@@ -321,12 +325,12 @@ Syncer::Plan Syncer::Discover(const std::set<std::string>& unknown, Pending& c,
           });
     }
     if (!c.RunUntil(0, deadline)) break;
-    for (const auto& name : names) {
-      auto it = listed.find(ListedDir(name));
+    for (const std::string* name : names) {
+      auto it = listed.find(ListedDir(*name));
       if (it == listed.end() || !it->second) continue;
-      bool exists = it->second->count(name.substr(name.rfind('/') + 1)) > 0;
-      plan.parents[name] = exists ? Plan::State::kExists : Plan::State::kAbsent;
-      if (exists) LearnParent(ParentKey(name));
+      bool exists = it->second->count(name->substr(name->rfind('/') + 1)) > 0;
+      plan.parents[ParentKey(*name)] = exists ? Plan::State::kExists : Plan::State::kAbsent;
+      if (exists) LearnParent(ParentKey(*name));
     }
   }
   return plan;
@@ -437,7 +441,8 @@ bool Syncer::CreateMissing() {
   // Each path is rendered to find its parents, then dropped: held all at once, 10,000 Dubbo
   // paths would be ~5 MB for the length of this call. Batches render them again.
   std::vector<size_t> usable;
-  std::set<std::string> unknown;  // parents not known to exist
+  std::vector<std::string> unknown;  // parents not known to exist, each once
+  std::unordered_set<size_t> seen;
   for (size_t i = 0; i < shards_.size(); ++i) {
     if (todo[i].empty() || !shards_[i]->session) continue;
     if (!WaitConnected(*shards_[i])) {
@@ -450,7 +455,8 @@ bool Syncer::CreateMissing() {
       std::string path = renderer_->Path(item.key);
       item.dir = ParentKey(Parent(path));
       for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
-        if (KnownParent(a) || !unknown.emplace(a).second) break;
+        if (KnownParent(a) || !seen.insert(ParentKey(a)).second) break;
+        unknown.emplace_back(a);
       }
     }
     std::sort(todo[i].begin(), todo[i].end(),
@@ -460,38 +466,37 @@ bool Syncer::CreateMissing() {
   auto deadline = Clock::now() + options_.op_timeout;
   Pending c;
   Plan plan = Discover(unknown, c, deadline);
-  unknown.clear();
+  std::vector<std::string>().swap(unknown);
+  std::unordered_set<size_t>().swap(seen);
   MergeLearnedParents();
 
   // The absent parents of a path (deepest first). One needed by several sessions is created
   // up front (one round trip); the others go into their session's multis, in the first batch
   // that needs them: a session's requests are applied in order.
   auto absent = [&](std::string_view path) {
-    std::vector<std::string> need;
+    std::vector<std::string_view> need;  // views into `path`
     for (std::string_view a = Parent(path); !a.empty(); a = Parent(a)) {
-      if (KnownParent(a)) break;
-      auto st = plan.parents.find(std::string(a));
-      if (st == plan.parents.end() || st->second != Plan::State::kAbsent) break;
-      need.push_back(st->first);
+      if (KnownParent(a) || plan.Of(a) != Plan::State::kAbsent) break;
+      need.push_back(a);
     }
     return need;
   };
   bool any_absent = false;
-  for (const auto& [name, state] : plan.parents) any_absent |= state == Plan::State::kAbsent;
+  for (const auto& [key, state] : plan.parents) any_absent |= state == Plan::State::kAbsent;
   if (any_absent) {
-    std::unordered_map<std::string, size_t> needed_by;  // absent parent -> shard, or kShared
+    std::unordered_map<size_t, size_t> needed_by;  // absent parent -> shard, or kShared
     constexpr size_t kShared = ~size_t{0};
+    std::vector<std::string> shared;
     for (size_t i : usable) {
       for (const auto& item : todo[i]) {
-        for (auto& name : absent(renderer_->Path(item.key))) {
-          auto [it, added] = needed_by.emplace(std::move(name), i);
-          if (!added && it->second != i) it->second = kShared;
+        std::string path = renderer_->Path(item.key);
+        for (std::string_view name : absent(path)) {
+          auto [it, added] = needed_by.emplace(ParentKey(name), i);
+          if (added || it->second == i || it->second == kShared) continue;
+          it->second = kShared;
+          shared.emplace_back(name);
         }
       }
-    }
-    std::vector<std::string> shared;
-    for (const auto& [name, by] : needed_by) {
-      if (by == kShared) shared.push_back(name);
     }
     if (!shared.empty()) {
       bool shared_ok = true;
@@ -520,7 +525,7 @@ bool Syncer::CreateMissing() {
 
   // Batches are built as they are sent, round-robin over the sessions, at most
   // max_in_flight in all: only the paths in flight are held.
-  std::unordered_set<std::string> claimed;      // absent parents put into a batch already
+  std::unordered_set<size_t> claimed;           // absent parents put into a batch already
   std::vector<size_t> next(shards_.size(), 0);  // per session: its first item not yet sent
   auto send_next = [&](size_t i) {
     std::vector<NodeSpec> nodes;
@@ -530,9 +535,9 @@ bool Syncer::CreateMissing() {
       const Item& item = todo[i][next[i]];
       std::string path = renderer_->Path(item.key);
       std::vector<std::string> need;
-      for (auto& name : absent(path)) {
-        if (claimed.count(name)) break;  // an earlier batch of this session creates it
-        need.push_back(std::move(name));
+      for (std::string_view name : absent(path)) {
+        if (claimed.count(ParentKey(name))) break;  // an earlier batch of this session makes it
+        need.emplace_back(name);
       }
       size_t size = path.size();
       for (const auto& n : need) size += n.size();
@@ -541,7 +546,7 @@ bool Syncer::CreateMissing() {
         break;
       }
       for (auto n = need.rbegin(); n != need.rend(); ++n) {
-        claimed.insert(*n);
+        claimed.insert(ParentKey(*n));
         nodes.push_back(NodeSpec{std::move(*n), "", /*persistent=*/true});
       }
       bytes += size;

@@ -48,7 +48,7 @@ struct SyncOptions {
   // 400 KB multis put ~200 MB on its heap (a 256 MB server ran out of memory here), 64 KB
   // multis at most ~32 MB. Many small multis in flight are as fast as a few big ones.
   size_t batch_bytes = 64 * 1024;
-  size_t max_in_flight = 32;  // batches in flight over all sessions
+  size_t max_in_flight = 32;                    // batches in flight over all sessions
   std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
   size_t discovery_fanout = 16;  // directories listed per level to learn which parents exist
 };
@@ -115,7 +115,7 @@ class Syncer {
   size_t ShardFor(int64_t cost);
   bool WaitConnected(Shard& shard);
   bool CreateMissing();
-  Plan Discover(const std::set<std::string>& unknown, Pending& pending,
+  Plan Discover(const std::vector<std::string>& unknown, Pending& pending,
                 std::chrono::steady_clock::time_point deadline);
   // `nodes`: the new parents then the items' nodes, in order.
   void CreateBatch(size_t shard, std::vector<NodeSpec> nodes, std::vector<Item> items,
