@@ -45,10 +45,10 @@ struct SyncOptions {
   size_t batch_size = 1000;  // ops per multi
   // Path bytes per multi. ZooKeeper refuses requests over jute.maxbuffer (1 MB), and its
   // leader keeps the last 500 committed proposals in memory (zookeeper.commitLogCount):
-  // 400 KB multis put ~200 MB on its heap (a 256 MB server ran out of memory here), 64 KB
-  // multis at most ~32 MB. Many small multis in flight are as fast as a few big ones.
-  size_t batch_bytes = 64 * 1024;
-  size_t max_in_flight = 32;                    // batches in flight over all sessions
+  // 400 KB multis put ~200 MB on its heap (a 256 MB server ran out of memory here), 128 KB
+  // multis at most ~64 MB, about as fast (64 KB ones were 15-25% slower; benchmarks.md).
+  size_t batch_bytes = 128 * 1024;
+  size_t max_in_flight = 16;  // batches in flight over all sessions over all sessions
   std::chrono::milliseconds op_timeout{10000};  // how long one Sync waits for answers
   size_t discovery_fanout = 16;  // directories listed per level to learn which parents exist
 };
