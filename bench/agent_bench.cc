@@ -287,7 +287,14 @@ int main(int argc, char** argv) {
       o.output_file = dir.Path("agent-" + size + ".log");
       auto start = Clock::now();
       zkop::testing::Subprocess agent(o);
-      bool visible = Eventually([&] { return Ephemerals(ensemble) >= before + n; }, 120s, 1ms);
+      long sync_peak = 0;  // the highest RSS seen once the first node was there
+      bool visible = Eventually(
+          [&] {
+            int64_t now_there = Ephemerals(ensemble);
+            if (now_there > before) sync_peak = std::max(sync_peak, RssKb(agent.pid()));
+            return now_there >= before + n;
+          },
+          120s, 1ms);
       double e2e = Ms(Clock::now() - start);
       failed = failed || !visible;
       if (n == sizes.back()) {
@@ -295,10 +302,13 @@ int main(int argc, char** argv) {
         // The round that made them visible may still be finishing: look again once it is over.
         std::this_thread::sleep_for(2s);
         rss << "\nAgent RSS with " << n << " registrations, parents "
-            << (present ? "present" : "new") << ": " << at_visible
-            << " KiB when all became visible; " << RssKb(agent.pid()) << " KiB 2 s later (anon "
-            << RssKb(agent.pid(), "RssAnon:") << " KiB, file-backed "
-            << RssKb(agent.pid(), "RssFile:") << " KiB)\n";
+            << (present ? "present" : "new") << ": " << RssKb(agent.pid())
+            << " KiB once the first round is over (anon " << RssKb(agent.pid(), "RssAnon:")
+            << " KiB, file-backed " << RssKb(agent.pid(), "RssFile:") << " KiB); " << at_visible
+            << " KiB when all became visible; at most " << sync_peak
+            << " KiB while they were being created; high-water mark since start (the config "
+               "parse included) "
+            << RssKb(agent.pid(), "VmHWM:") << " KiB\n";
       }
       agent.Terminate(30s);
       Eventually([&] { return Ephemerals(ensemble) == before; }, 60s);
