@@ -3,47 +3,21 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <string_view>
 
 #include "zkop/agent/desired.h"
 #include "zkop/agent/diagnose.h"
+#include "zkop/log/log.h"
 
 namespace zkop::agent {
 
 namespace {
 
 std::string JsonString(std::string_view v) {
-  std::string out = "\"";
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  log::AppendJsonString(out, v);
+  return out;
 }
 
 }  // namespace

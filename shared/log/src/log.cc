@@ -27,28 +27,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 // Text values are quoted only when they would otherwise be ambiguous.
 void AppendTextValue(std::string& out, std::string_view s) {
   bool plain = !s.empty() && std::none_of(s.begin(), s.end(), [](unsigned char c) {
@@ -76,6 +54,38 @@ std::string Timestamp(std::chrono::system_clock::time_point when) {
 
 }  // namespace
 
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
 Field::Field(std::string_view k, double v) : key(k) {
   std::ostringstream os;
   os << v;
@@ -84,28 +94,40 @@ Field::Field(std::string_view k, double v) : key(k) {
 
 bool ParseLevel(std::string_view s, Level* out) {
   std::string l = Lower(s);
-  if (l == "debug") *out = Level::kDebug;
-  else if (l == "info") *out = Level::kInfo;
-  else if (l == "warn" || l == "warning") *out = Level::kWarn;
-  else if (l == "error") *out = Level::kError;
-  else return false;
+  if (l == "debug")
+    *out = Level::kDebug;
+  else if (l == "info")
+    *out = Level::kInfo;
+  else if (l == "warn" || l == "warning")
+    *out = Level::kWarn;
+  else if (l == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
 bool ParseFormat(std::string_view s, Format* out) {
   std::string l = Lower(s);
-  if (l == "text") *out = Format::kText;
-  else if (l == "json") *out = Format::kJson;
-  else return false;
+  if (l == "text")
+    *out = Format::kText;
+  else if (l == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -175,8 +197,8 @@ std::string FormatLine(Format format, std::chrono::system_clock::time_point when
 void Write(Level level, std::string_view component, std::string_view message,
            std::initializer_list<Field> fields) {
   if (level < g_level.load()) return;
-  std::string line = FormatLine(g_format.load(), std::chrono::system_clock::now(), level,
-                                component, message, fields);
+  std::string line = FormatLine(g_format.load(), std::chrono::system_clock::now(), level, component,
+                                message, fields);
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(g_mu);
   std::ostream& os = g_sink ? *g_sink : std::cerr;

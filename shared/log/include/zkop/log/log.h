@@ -25,6 +25,10 @@ bool ParseLevel(std::string_view s, Level* out);
 bool ParseFormat(std::string_view s, Format* out);
 std::string_view LevelName(Level level);
 
+// Appends `s` as a JSON string literal: quoted, with quotes, backslashes and control
+// characters escaped (the JSON log format's, and any other hand-written JSON's).
+void AppendJsonString(std::string& out, std::string_view s);
+
 // A key/value pair attached to a log line. Numbers are formatted by the caller's overload.
 struct Field {
   Field(std::string_view k, std::string_view v) : key(k), value(v) {}
