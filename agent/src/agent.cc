@@ -110,8 +110,8 @@ void Agent::Round(bool verify) {
                              : ok ? ""
                                   : "last registry sync did not complete");
   }
-  // A round that created nodes rendered their paths (MBs at 10,000 services): give the
-  // freed pages back rather than keep that high-water mark resident.
+  // A round that created many nodes had requests, answers and rendered paths in flight
+  // (~10 MB at 10,000 new nodes): give the freed pages back rather than keep them resident.
   desired = {};
   diagnosis = Diagnosis{};
   malloc_trim(0);

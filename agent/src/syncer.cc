@@ -247,29 +247,29 @@ bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::tim
       }
       if (!c.RunUntil(options_.max_in_flight - 1, deadline)) break;
       auto post = c.Begin();
-      auto one_by_one = paths;  // kept for the retry: a multi consumes its own copy
-      sh.session->DeleteAll(
-          std::move(paths), [post, batch = std::move(batch), one_by_one = std::move(one_by_one),
-                             &sh, &c, &ok, this](RegStatus st, std::vector<RegError>) {
-            post([=, &sh, &c, &ok, this] {
-              if (st.ok()) {
-                for (const auto& k : batch) Forget(k);
-                return;
-              }
-              // One bad path fails the whole multi: go one by one.
-              for (size_t i = 0; i < batch.size(); ++i) {
-                auto post1 = c.Begin();
-                sh.session->DeleteAll({one_by_one[i]}, [post1, key = batch[i], &ok, this](
-                                                           RegStatus s1, std::vector<RegError>) {
-                  post1([=, &ok, this] {
-                    if (s1.ok() || s1.error == RegError::kNoNode) return Forget(key);
-                    ok = false;
-                    CountError(RegErrorName(s1.error));
-                  });
-                });
-              }
-            });
-          });
+      sh.session->DeleteAll(std::move(paths), [post, batch = std::move(batch), &sh, &c, &ok, this](
+                                                  RegStatus st, std::vector<RegError>) {
+        post([=, &sh, &c, &ok, this] {
+          if (st.ok()) {
+            for (const auto& k : batch) Forget(k);
+            return;
+          }
+          // One bad path fails the whole multi: go one by one (paths rendered again
+          // rather than held through every batch for this rare case).
+          for (const NodeKey& key : batch) {
+            auto post1 = c.Begin();
+            sh.session->DeleteAll({renderer_->Path(key)},
+                                  [post1, key, &ok, this](RegStatus s1, std::vector<RegError>) {
+                                    post1([=, &ok, this] {
+                                      if (s1.ok() || s1.error == RegError::kNoNode)
+                                        return Forget(key);
+                                      ok = false;
+                                      CountError(RegErrorName(s1.error));
+                                    });
+                                  });
+          }
+        });
+      });
     }
   }
   if (!c.RunUntil(0, deadline)) {

@@ -138,6 +138,20 @@ TEST(Syncer, RemovesWhatIsNoLongerDesired) {
   EXPECT_TRUE(reg.Nodes().count("/dubbo/a.B/providers"));  // parents are persistent
 }
 
+TEST(Syncer, ADeleteBatchWithANodeAlreadyGoneIsRedoneOneByOne) {
+  FakeRegistry reg;
+  LiteralNodes lit;
+  Syncer s(&reg, &lit, {}, [] {});
+  auto desired = Desired(10);
+  ASSERT_TRUE(s.Sync(lit.Keys(desired)));
+  reg.ExternalDelete(desired.begin()->first);  // the batch's multi now fails with NoNode
+  size_t multis = reg.multis();
+  ASSERT_TRUE(s.Sync({}));
+  EXPECT_TRUE(Ephemerals(reg).empty());
+  EXPECT_EQ(reg.multis(), multis + 1 + desired.size());  // the batch, then one per node
+  EXPECT_EQ(s.stats().shards.at(0).nodes, 0u);
+}
+
 TEST(Syncer, KeepsEverySessionUnderThePathBudget) {
   FakeRegistry reg;
   SyncOptions o;
