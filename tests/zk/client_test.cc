@@ -10,6 +10,7 @@
 #include <set>
 
 #include "expire_session.h"
+#include "listener_log.h"
 #include "wait.h"
 #include "zkop/testing/loopback.h"
 #include "zkop/testing/zk_ensemble_env.h"
@@ -472,18 +473,9 @@ TEST(ClientTest, ConnectionDroppedByTheServerKeepsTheSession) {
   // Another handle resuming this session on this client's own server makes that server drop
   // the client's connection (the C client logs errno 112, "Host is down"). The client
   // reconnects with the same session: no new session, the ephemeral node stays.
-  std::mutex mu;
-  std::vector<State> states;
-  int sessions = 0;
+  ListenerLog log;
   Client c(Options("owner"));
-  c.AddStateListener([&](State s) {
-    std::lock_guard<std::mutex> lock(mu);
-    states.push_back(s);
-  });
-  c.AddSessionListener([&](int64_t) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++sessions;
-  });
+  log.Attach(c);
   ASSERT_TRUE(c.Connect(seconds(20)).ok());
   const int64_t session = c.session_id();
   const std::string root = Root();
@@ -494,10 +486,7 @@ TEST(ClientTest, ConnectionDroppedByTheServerKeepsTheSession) {
   ASSERT_TRUE(created.status.ok()) << created.status.ToString();
   std::string server;
   ASSERT_TRUE(Eventually([&] { return !(server = c.connected_server()).empty(); }));
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    states.clear();  // from here on, a kConnecting is the drop below
-  }
+  log.ClearStates();  // from here on, a kConnecting is the drop below
 
   ClientOptions t = Options("thief");
   t.connect = server;
@@ -505,10 +494,8 @@ TEST(ClientTest, ConnectionDroppedByTheServerKeepsTheSession) {
   auto thief = std::make_unique<Client>(t);
   ASSERT_TRUE(thief->Connect(seconds(10)).ok());
   EXPECT_EQ(thief->session_id(), session);
-  ASSERT_TRUE(Eventually([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    return std::find(states.begin(), states.end(), State::kConnecting) != states.end();
-  })) << "the server did not drop the first connection of the session";
+  ASSERT_TRUE(Eventually([&] { return log.Saw(State::kConnecting); }))
+      << "the server did not drop the first connection of the session";
   // The thief may knock it off again (each connect with the session drops the other
   // handle there): what counts is that it gets back, with the same session.
   StatResult e;
@@ -521,11 +508,8 @@ TEST(ClientTest, ConnectionDroppedByTheServerKeepsTheSession) {
       << "no connection after the drop; state " << StateName(c.state());
   EXPECT_EQ(e.stat.ephemeral_owner, session);
   EXPECT_EQ(c.session_id(), session);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    EXPECT_EQ(sessions, 1);
-    EXPECT_EQ(std::find(states.begin(), states.end(), State::kExpired), states.end());
-  }
+  EXPECT_EQ(log.Sessions(), 1);
+  EXPECT_FALSE(log.Saw(State::kExpired));
   thief.reset();
   c.Close();
   auto cleanup = Connected();

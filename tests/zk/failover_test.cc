@@ -6,6 +6,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "listener_log.h"
 #include "wait.h"
 #include "zkop/testing/zk_ensemble.h"
 #include "zkop/zk/client.h"
@@ -31,24 +32,16 @@ TEST(FailoverTest, KillingTheConnectedServerKeepsTheSessionAndItsEphemerals) {
   o.connect = ensemble.ConnectString();
   o.session_timeout = seconds(8);
   o.name = "failover";
-  std::mutex mu;  // with the state the listeners touch: outlives the Client
-  std::vector<State> states;
-  int sessions = 0;
+  std::mutex mu;  // with the state the callbacks touch: outlives the Client
+  std::vector<std::string> seen;
+  ListenerLog log;
   Client c(o);
-  c.AddStateListener([&](State s) {
-    std::lock_guard<std::mutex> lock(mu);
-    states.push_back(s);
-  });
-  c.AddSessionListener([&](int64_t) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++sessions;
-  });
+  log.Attach(c);
   ASSERT_TRUE(c.Connect(seconds(20)).ok());
   const int64_t session = c.session_id();
   CreateOptions eph;
   eph.mode = CreateMode::kEphemeral;
   ASSERT_TRUE(c.Create("/failover-eph", "x", eph).status.ok());
-  std::vector<std::string> seen;
   auto kept = c.KeepWatchingData("/failover-cfg", [&](const DataResult& r) {
     std::lock_guard<std::mutex> lock(mu);
     seen.push_back(r.status.ok() ? r.data : "<absent>");
@@ -68,11 +61,8 @@ TEST(FailoverTest, KillingTheConnectedServerKeepsTheSessionAndItsEphemerals) {
       seconds(30)))
       << "state " << StateName(c.state());
   EXPECT_EQ(c.session_id(), session);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    EXPECT_EQ(sessions, 1);
-    EXPECT_NE(std::find(states.begin(), states.end(), State::kConnecting), states.end());
-  }
+  EXPECT_EQ(log.Sessions(), 1);
+  EXPECT_TRUE(log.Saw(State::kConnecting));
   StatResult st = c.Exists("/failover-eph");
   ASSERT_TRUE(st.status.ok()) << st.status.ToString();
   EXPECT_EQ(st.stat.ephemeral_owner, session);
