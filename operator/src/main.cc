@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "zkop/operator/cluster/render_command.h"
 #include "zkop/version.h"
 
 namespace po = boost::program_options;
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage << "\n" << global;
     return vm.count("help") ? 0 : 2;
   }
+  if (command == "render") return zkop::op::cluster::RunRender(argc - 1, argv + 1, std::cout, std::cerr);
   std::cerr << "zkop-operator: unknown command \"" << command << "\"\n" << kUsage;
   return 2;
 }

@@ -1,0 +1,90 @@
+// The ZookeeperCluster reconciler: one pass = named phases over one state struct (a Pass),
+// in the etcd-operator / CloudNativePG manner:
+//
+//   FetchAndValidate  the cluster from the cache; the finalizer; the spec parsed. A refused
+//                     spec stops here: conditions and Warning Events, nothing applied.
+//   Finalize          (cluster being deleted) PVCs per spec.storage.reclaimPolicy, then the
+//                     finalizer goes; owner references take care of the rest.
+//   EnsureBaseObjects Secret <c>-admin (created once, never rotated), ConfigMaps <c>-config
+//                     and <c>-discovery, Services <c>-headless and <c>-client, PDB <c>.
+//   ObserveMembers    Pods and PVCs from the cache; srvr/conf from every member.
+//   Converge          missing claims (bootstrap only) and missing member Pods (same id, same
+//                     claim: a repair never changes membership); at most one disruptive
+//                     action per pass.
+//   WriteStatus       status and Events, written only when they change.
+//
+// Threading: Reconcile is called for one key at a time (the controller's contract); different
+// keys may run concurrently, so the reconciler keeps per-key memory under a mutex.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "zkop/kube/events.h"
+#include "zkop/operator/cluster/observe.h"
+#include "zkop/operator/cluster/render.h"
+#include "zkop/operator/reconciler.h"
+
+namespace zkop::op::cluster {
+
+// Where cluster-level figures go (the operator's /metrics). Thread-safe implementations.
+class ClusterMetricsSink {
+ public:
+  virtual ~ClusterMetricsSink() = default;
+  // The cluster's phase: "Ready", "Progressing", "Degraded", "Invalid".
+  virtual void SetPhase(const std::string& ns, const std::string& cluster,
+                        const std::string& phase) = 0;
+  // Members of the cluster by (role, ready).
+  virtual void SetMembers(const std::string& ns, const std::string& cluster,
+                          const std::map<std::pair<std::string, bool>, int>& counts) = 0;
+  virtual void LeaderChanged(const std::string& ns, const std::string& cluster) = 0;
+  // The cluster is gone: drop its series.
+  virtual void Forget(const std::string& ns, const std::string& cluster) = 0;
+};
+
+struct ReconcilerOptions {
+  RenderOptions render;
+  // How soon to look again while members are starting or an action is under way.
+  std::chrono::milliseconds settle_interval{std::chrono::seconds(2)};
+  // How often a cluster at rest is observed again (leader changes raise no Kubernetes event).
+  std::chrono::milliseconds resync_interval{std::chrono::seconds(30)};
+  std::chrono::milliseconds probe_timeout{std::chrono::milliseconds(1500)};
+};
+
+class ClusterReconciler : public Reconciler {
+ public:
+  // `cache` must outlive the reconciler; `metrics` may be null.
+  ClusterReconciler(std::shared_ptr<kube::Client> client, const ObjectCache* cache,
+                    std::shared_ptr<kube::EventRecorder> recorder,
+                    std::unique_ptr<MemberProbe> probe, ClusterMetricsSink* metrics,
+                    ReconcilerOptions options);
+
+  ReconcileOutcome Reconcile(const ReconcileRequest& request, std::stop_token stop) override;
+
+ private:
+  struct Pass;
+  bool FetchAndValidate(Pass& pass);
+  ReconcileOutcome Finalize(Pass& pass);
+  bool EnsureBaseObjects(Pass& pass);
+  void ObserveMembers(Pass& pass);
+  void Converge(Pass& pass);
+  ReconcileOutcome WriteStatus(Pass& pass);
+
+  void Event(Pass& pass, kube::EventType type, const std::string& reason,
+             const std::string& message);
+
+  std::shared_ptr<kube::Client> client_;
+  const ObjectCache* cache_;
+  std::shared_ptr<kube::EventRecorder> recorder_;
+  std::unique_ptr<MemberProbe> probe_;
+  ClusterMetricsSink* metrics_;
+  ReconcilerOptions options_;
+
+  std::mutex mu_;
+  std::map<std::string, Json> last_written_status_;  // key -> status this process wrote
+};
+
+}  // namespace zkop::op::cluster
