@@ -42,48 +42,74 @@ chapter_binaries() {
   "$BUILD_DIR"/agent/zkop-agent --help | head -3
 }
 
-# --- ZooKeeper ensemble ---------------------------------------------------------------------
-ENSEMBLE_PID=""
-stop_ensemble() {
-  [ -n "$ENSEMBLE_PID" ] || return 0
-  if kill -0 "$ENSEMBLE_PID" 2>/dev/null; then
-    kill -TERM "$ENSEMBLE_PID" 2>/dev/null || true
-    wait "$ENSEMBLE_PID" 2>/dev/null || true
-  fi
-  ENSEMBLE_PID=""
-  grep -E '^(stopping|all servers stopped)' "$DEMO_TMP/ensemble.log" || true
+# --- A ZooKeeper cluster on a local Kubernetes, run by zkop-operator --------------------------
+SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd)
+KUBECONFIG_FILE="$DEMO_TMP/kubeconfig"
+kc() { kubectl --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$DEMO_TMP/kube-cache" "$@"; }
+show() { echo "\$ kubectl $*"; kc "$@"; }
+
+DEVKUBE_PID=""
+OPERATOR_PID=""
+stop_pid() {  # stop_pid PID NAME: SIGTERM, wait for it
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "stopped $2"
 }
+stop_operator() { stop_pid "$OPERATOR_PID" zkop-operator; OPERATOR_PID=""; }
+stop_devkube() { stop_pid "$DEVKUBE_PID" "zkop-devkube and every Pod it ran"; DEVKUBE_PID=""; }
 
-chapter_ensemble() {
-  say "A real 3-server ZooKeeper ensemble on loopback (Debian's zookeeper 3.8, one JVM each)"
-  "$BUILD_DIR"/tests/support/zkop-zk-ensemble --servers 3 --ready-file "$DEMO_TMP/zk.connect" \
-    >"$DEMO_TMP/ensemble.log" 2>&1 &
-  ENSEMBLE_PID=$!
-  on_exit stop_ensemble
-  for _ in $(seq 1 900); do
-    [ -s "$DEMO_TMP/zk.connect" ] && break
-    if ! kill -0 "$ENSEMBLE_PID" 2>/dev/null; then
-      cat "$DEMO_TMP/ensemble.log"
-      echo "demo: the ensemble did not start" >&2
-      return 1
-    fi
-    sleep 0.1
+chapter_cluster() {
+  say "zkop-devkube: a local Kubernetes API; its Pods run as processes on 127.42.x.x"
+  "$BUILD_DIR"/devkube/zkop-devkube --listen 127.0.0.1:0 --kubeconfig-out "$KUBECONFIG_FILE" \
+    --pod-state-dir "$DEMO_TMP/pods" --pod-backoff 2s >"$DEMO_TMP/devkube.log" 2>&1 &
+  DEVKUBE_PID=$!
+  on_exit stop_devkube
+  for _ in $(seq 1 200); do
+    grep -q serving "$DEMO_TMP/devkube.log" 2>/dev/null && break
+    sleep 0.05
   done
-  if [ ! -s "$DEMO_TMP/zk.connect" ]; then
-    cat "$DEMO_TMP/ensemble.log"
-    echo "demo: no quorum within 90 s" >&2
+  grep -q serving "$DEMO_TMP/devkube.log" || { cat "$DEMO_TMP/devkube.log"; return 1; }
+  show apply -f "$SOURCE_DIR/crds/zookeeperclusters.zkop.io.yaml"
+
+  say "zkop-operator run (watches ZookeeperClusters; leader election on a Lease)"
+  "$BUILD_DIR"/operator/zkop-operator run --kubeconfig "$KUBECONFIG_FILE" \
+    --metrics-address 127.0.0.1:0 >"$DEMO_TMP/operator.log" 2>&1 &
+  OPERATOR_PID=$!
+  on_exit stop_operator
+
+  say "A three-member ensemble, as a user asks for it"
+  cat "$SOURCE_DIR/examples/cluster.yaml" | grep -v '^#'
+  show apply -f "$SOURCE_DIR/examples/cluster.yaml"
+  show wait --for=condition=Ready zookeepercluster/demo --timeout=180s || {
+    tail -20 "$DEMO_TMP/operator.log"
     return 1
-  fi
-  ZK_CONNECT=$(cat "$DEMO_TMP/zk.connect")
-  cat "$DEMO_TMP/ensemble.log"
+  }
+  show get zkc demo
+  show get pods,services,pvc -l app.kubernetes.io/instance=demo
+  echo "\$ kubectl get configmap demo-discovery -o jsonpath='{.data}'"
+  kc get configmap demo-discovery -o jsonpath='{.data}' | tr ',' '\n' | sed 's/^/  /'
+  echo
+  show get events --field-selector involvedObject.kind=ZookeeperCluster
 
-  say "Who leads? ('srvr' four-letter word on every server)"
-  run "$BUILD_DIR"/tests/support/zkop-zk-cli srvr ${ZK_CONNECT//,/ }
+  # This host resolves the cluster's names the way its Pods do (the pod runtime's hosts file).
+  local hosts
+  hosts=$(ls "$DEMO_TMP"/pods/pods/default_demo-1_*/hosts | head -1)
+  export LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_HOSTS="$hosts"
+  ZK_CONNECT=demo-client.default.svc.cluster.local:2181
 
-  say "One client writes, a second client reads (zkop's ZooKeeper client)"
+  say "One client writes, a second reads, through the Service demo-client"
   run "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" \
     put /zkop-demo/greeting "hello from zkop"
   run "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" get /zkop-demo/greeting
+
+  say "A member Pod is deleted: the operator brings it back with its id and volume"
+  show delete pod demo-2 --wait=false
+  sleep 3
+  show wait --for=condition=Ready pod/demo-2 --timeout=120s
+  show wait --for=jsonpath='{.status.readyReplicas}'=3 zookeepercluster/demo --timeout=120s
+  show get zkc demo
 }
 
 # --- zkop-agent: the seed's story ----------------------------------------------------------
@@ -91,11 +117,12 @@ chapter_agent() {
   bash "$(dirname "$0")/demo-agent.sh" "$BUILD_DIR" "$ZK_CONNECT"
 }
 
-CHAPTERS=(chapter_binaries chapter_ensemble chapter_agent)
+CHAPTERS=(chapter_binaries chapter_cluster chapter_agent)
 for chapter in "${CHAPTERS[@]}"; do
   "$chapter"
 done
 
 say "Stopping everything"
-stop_ensemble
+stop_operator
+stop_devkube
 say "Demo finished; no process left behind"

@@ -84,8 +84,8 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
   Condition ready_c{"Ready", "False", "", ""};
   if (quorum) {
     ready_c = {"Ready", "True", "QuorumAvailable",
-               std::to_string(ready) + " of " + std::to_string(size) + " members ready; leader " +
-                   leaders.front()};
+               std::to_string(serving) + " of " + std::to_string(size) +
+                   " members serve; leader " + leaders.front()};
   } else if (size == 0 && !facts.spec_errors.empty()) {
     ready_c.reason = "InvalidSpec";
     ready_c.message = "the spec is refused, nothing was created: see the Degraded condition";

@@ -56,7 +56,7 @@ TEST(ConditionsTest, HealthyEnsembleIsReadyStableAndNotDegraded) {
       Facts()));
   EXPECT_EQ(c["Ready"].status, "True");
   EXPECT_EQ(c["Ready"].reason, "QuorumAvailable");
-  EXPECT_NE(c["Ready"].message.find("leader demo-2"), std::string::npos);
+  EXPECT_NE(c["Ready"].message.find("3 of 3 members serve; leader demo-2"), std::string::npos);
   EXPECT_EQ(c["Progressing"].status, "False");
   EXPECT_EQ(c["Progressing"].reason, "Stable");
   EXPECT_EQ(c["Degraded"].status, "False");
