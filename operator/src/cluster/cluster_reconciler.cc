@@ -4,6 +4,7 @@
 #include <random>
 
 #include "json_build.h"
+#include "pass.h"
 #include "zkop/kube/resource.h"
 #include "zkop/log/log.h"
 #include "zkop/operator/cluster/apply.h"
@@ -14,22 +15,6 @@ namespace zkop::op::cluster {
 
 namespace res = kube::resources;
 using namespace json;  // NOLINT
-
-// Everything one reconcile pass knows, filled phase by phase.
-struct ClusterReconciler::Pass {
-  ReconcileRequest request;
-  std::stop_token stop;
-  Json cr;                     // the cluster as cached
-  ParsedCluster parsed;        // its spec
-  Json previous_status = Json::null();
-  bool deleting = false;
-  zk::EnsembleConfig membership;  // the members the ensemble has
-  Observation observed;
-  ReconcileFacts facts;
-  std::unique_ptr<Applier> applier;
-  std::string failure;  // an API error that ends the pass
-  bool requeue_soon = false;
-};
 
 namespace {
 
@@ -106,6 +91,7 @@ ReconcileOutcome ClusterReconciler::Reconcile(const ReconcileRequest& request,
   if (pass.stop.stop_requested()) return ReconcileOutcome::Done();
   ObserveMembers(pass);
   Converge(pass);
+  Operate(pass);
   if (!pass.failure.empty()) return ReconcileOutcome::Failed(pass.failure);
   return WriteStatus(pass);
 }
@@ -159,6 +145,10 @@ bool ClusterReconciler::FetchAndValidate(Pass& pass) {
       ready.status != "True" && (ready.reason.empty() || ready.reason == "Bootstrapping" ||
                                  ready.reason == "InvalidSpec");
   pass.facts.membership = Ids(pass.membership);
+  pass.facts.participants = static_cast<int>(std::count_if(
+      pass.membership.members.begin(), pass.membership.members.end(),
+      [](const zk::Member& m) { return m.role != "observer"; }));
+  pass.operation = OperationFromStatus(pass.previous_status);
   pass.facts.spec_errors = pass.parsed.errors;
   return pass.parsed.ok();
 }
@@ -306,9 +296,11 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
     // A refused change to a running cluster: observe it as it is.
     pass.observed = Observe(spec, pass.facts.membership, *cache_, *probe_);
   }
+  pass.facts.operation = pass.operation;
   const auto conditions = ComputeConditions(spec, pass.observed, pass.facts);
-  const Json status = ComputeStatus(spec, pass.observed, conditions, pass.previous_status,
-                                    NowRfc3339(), options_.render);
+  Json status = ComputeStatus(spec, pass.observed, conditions, pass.previous_status,
+                              NowRfc3339(), options_.render);
+  if (pass.operation) status["operation"] = OperationToJson(*pass.operation);
 
   // Events for transitions (never for a state that merely persists: zero writes at rest).
   for (const auto& c : conditions) {

@@ -77,7 +77,8 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
     if (m->pod_exists && !m->claim_exists) no_volume.push_back(m->pod);
     if (!MemberReady(*m)) not_ready.push_back(m->pod);
   }
-  const int size = static_cast<int>(facts.membership.size());
+  const int size = facts.participants >= 0 ? facts.participants
+                                           : static_cast<int>(facts.membership.size());
   const int majority = size / 2 + 1;
   const bool quorum = size > 0 && serving >= majority && leaders.size() == 1;
 
@@ -102,7 +103,17 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
   }
 
   Condition progressing{"Progressing", "False", "Stable", "every member is in place"};
-  if (!facts.actions.empty()) {
+  if (facts.operation) {
+    const auto& op = *facts.operation;
+    const std::string pod = spec.name + "-" + std::to_string(op.member);
+    const std::string reason = op.type == "ScaleUp"     ? "ScalingUp"
+                               : op.type == "ScaleDown" ? "ScalingDown"
+                                                        : "RollingUpdate";
+    const std::string verb = op.type == "ScaleUp"     ? "adding "
+                             : op.type == "ScaleDown" ? "removing "
+                                                      : "restarting ";
+    progressing = {"Progressing", "True", reason, verb + pod + " (step " + op.step + ")"};
+  } else if (!facts.actions.empty()) {
     progressing = {"Progressing", "True", facts.bootstrapping ? "CreatingMembers" : "Reconciling",
                    Join(facts.actions)};
   } else if (!facts.blocked.empty()) {
@@ -132,7 +143,6 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
                 Join(not_ready, ", ") + (not_ready.size() == 1 ? " is" : " are") +
                     " not serving"};
   }
-  (void)spec;
   return {ready_c, progressing, degraded};
 }
 

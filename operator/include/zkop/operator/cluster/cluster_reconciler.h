@@ -9,8 +9,9 @@
 //                     and <c>-discovery, Services <c>-headless and <c>-client, PDB <c>.
 //   ObserveMembers    Pods and PVCs from the cache; srvr/conf from every member.
 //   Converge          missing claims (bootstrap only) and missing member Pods (same id, same
-//                     claim: a repair never changes membership); at most one disruptive
-//                     action per pass.
+//                     claim: a repair never changes membership).
+//   Operate           one step of a membership change or roll (operations.h), recorded in
+//                     status.operation before it acts: at most one disruptive action per pass.
 //   WriteStatus       status and Events, written only when they change.
 //
 // Threading: Reconcile is called for one key at a time (the controller's contract); different
@@ -24,7 +25,9 @@
 #include <string>
 
 #include "zkop/kube/events.h"
+#include "zkop/operator/cluster/ensemble_admin.h"
 #include "zkop/operator/cluster/observe.h"
+#include "zkop/operator/cluster/operations.h"
 #include "zkop/operator/cluster/render.h"
 #include "zkop/operator/reconciler.h"
 
@@ -52,6 +55,8 @@ struct ReconcilerOptions {
   // How often a cluster at rest is observed again (leader changes raise no Kubernetes event).
   std::chrono::milliseconds resync_interval{std::chrono::seconds(30)};
   std::chrono::milliseconds probe_timeout{std::chrono::milliseconds(1500)};
+  // Connecting as the super user and each reconfig / read of the config.
+  std::chrono::milliseconds admin_timeout{std::chrono::seconds(10)};
 };
 
 class ClusterReconciler : public Reconciler {
@@ -71,7 +76,17 @@ class ClusterReconciler : public Reconciler {
   bool EnsureBaseObjects(Pass& pass);
   void ObserveMembers(Pass& pass);
   void Converge(Pass& pass);
+  void Operate(Pass& pass);
   ReconcileOutcome WriteStatus(Pass& pass);
+
+  // Operate's steps (operate.cc).
+  void Advance(Pass& pass, const std::string& desired_hash);
+  void Step(Pass& pass, const std::string& step);
+  void Finish(Pass& pass, const std::string& reason, const std::string& message);
+  bool RecordOperation(Pass& pass, const std::optional<Operation>& op);
+  bool RecordMembership(Pass& pass, const zk::EnsembleConfig& membership);
+  void SyncRecordedMembership(Pass& pass);
+  std::unique_ptr<EnsembleAdmin> Admin(Pass& pass);
 
   void Event(Pass& pass, kube::EventType type, const std::string& reason,
              const std::string& message);

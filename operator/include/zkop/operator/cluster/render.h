@@ -25,6 +25,8 @@ struct RenderOptions {
 inline constexpr const char* kTemplateHashAnnotation = "zkop.io/pod-template-hash";
 inline constexpr const char* kConfigHashAnnotation = "zkop.io/config-hash";
 inline constexpr const char* kMemberIdLabel = "zkop.io/member-id";
+// On a claim created by a scale-up: the operation's startedAt (a claim without it is stale).
+inline constexpr const char* kOperationAnnotation = "zkop.io/operation";
 
 // app.kubernetes.io/name + instance: what the Services, the PDB and the scale subresource select.
 std::map<std::string, std::string> SelectorLabels(const std::string& cluster);

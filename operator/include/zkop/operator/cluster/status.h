@@ -11,10 +11,12 @@
 //                should be (crash loop, missing volume, out of quorum).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "zkop/operator/cluster/observe.h"
+#include "zkop/operator/cluster/operations.h"
 #include "zkop/operator/cluster/render.h"
 #include "zkop/operator/cluster/spec.h"
 
@@ -31,9 +33,11 @@ struct Condition {
 struct ReconcileFacts {
   std::vector<FieldProblem> spec_errors;  // non-empty: the spec was refused
   std::vector<int> membership;            // member ids the ensemble has (committed config)
+  int participants = -1;                  // voting members among them (-1: all)
   std::vector<std::string> actions;       // what this pass did ("created Pod demo-2", ...)
   bool bootstrapping = false;             // the ensemble has never been Ready
   std::string blocked;                    // why a needed action is waiting ("" = not)
+  std::optional<Operation> operation;     // a membership change or roll in progress
 };
 
 // The conditions for `observed` and `facts`.

@@ -1,0 +1,51 @@
+// Membership changes and rolls: one member at a time, recorded in the cluster's status before
+// each step (status.operation) so that any operator replica can finish what another started.
+//
+//   ScaleUp k    CreateMember (fresh claim + Pod, started with the committed membership plus
+//                itself as an observer) -> WaitSynced (k serves as an observer) -> Reconfigure
+//                (reconfig -add k as a participant, conditional on the version read; confirmed
+//                by reading the config back)
+//   ScaleDown k  Reconfigure (reconfig -remove k, confirmed with a write) -> DeletePod ->
+//                DeleteClaim (a removed id never returns with stale data)
+//   Roll k       DeletePod (the Pod comes back from the current template) -> WaitServing
+//
+// Planning is pure: PlanNextOperation picks what to start from what was observed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zkop/operator/cluster/observe.h"
+#include "zkop/operator/cluster/spec.h"
+
+namespace zkop::op::cluster {
+
+struct Operation {
+  std::string type;  // "ScaleUp", "ScaleDown", "Roll"
+  int member = 0;
+  std::string step;
+  std::string started_at;  // RFC 3339
+  bool operator==(const Operation&) const = default;
+};
+
+std::optional<Operation> OperationFromStatus(const Json& status);
+Json OperationToJson(const Operation& op);
+
+struct Plan {
+  std::optional<Operation> start;  // the operation to start now (its first step)
+  std::string blocked;             // why a needed change waits ("" when none is needed or started)
+  std::string warning_reason;      // a CamelCase reason for `blocked` (Events)
+};
+
+// What to start when no operation is in progress. `membership` are the committed member ids;
+// `desired_hash` the template hash the current spec renders. Rules:
+//  - nothing starts unless every member serves (in quorum, synced) and exactly one leads —
+//    except replacing an outdated member that is already down (a bad roll being fixed);
+//  - membership changes come before rolls; one member at a time;
+//  - up: the lowest unused id; down: the highest id that does not lead, the leader last;
+//  - roll: observers, then followers by highest id, the leader last.
+Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
+                       const std::vector<int>& membership, const std::string& desired_hash);
+
+}  // namespace zkop::op::cluster

@@ -1,0 +1,354 @@
+// The Operate phase of ClusterReconciler: membership changes and rolls, one step per pass,
+// each step recorded in status.operation before it acts (see operations.h).
+#include <cpprest/asyncrt_utils.h>
+
+#include <algorithm>
+
+#include "json_build.h"
+#include "pass.h"
+#include "zkop/kube/resource.h"
+#include "zkop/log/log.h"
+#include "zkop/operator/cluster/ensemble_admin.h"
+#include "zkop/operator/cluster/render.h"
+
+namespace zkop::op::cluster {
+
+namespace res = kube::resources;
+using namespace json;  // NOLINT
+
+namespace {
+
+const log::Logger kLog("operator.cluster");
+
+const MemberState* FindMember(const Observation& observed, int id) {
+  for (const auto& m : observed.members)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+bool Healthy(const MemberState* m) { return m && m->pod_exists && m->pod_ready && m->Serving(); }
+
+std::string Decode(const std::string& b64) {
+  try {
+    const auto bytes = utility::conversions::from_base64(b64);
+    return std::string(bytes.begin(), bytes.end());
+  } catch (...) {
+    return "";
+  }
+}
+
+bool Retryable(const zk::Status& s) {
+  return s.code() == zk::Error::kNewConfigNoQuorum || s.code() == zk::Error::kReconfigInProgress ||
+         zk::IsOutcomeUnknown(s.code()) || s.code() == zk::Error::kConnectionLoss;
+}
+
+// `config` with every member rendered the operator's way (DNS names, ports), roles kept.
+zk::EnsembleConfig Canonical(const ClusterSpec& spec, const zk::EnsembleConfig& config,
+                             const RenderOptions& options) {
+  zk::EnsembleConfig out;
+  out.version = config.version;
+  for (const auto& m : config.members) out.members.push_back(MemberOf(spec, m.id, m.role, options));
+  return out;
+}
+
+}  // namespace
+
+bool ClusterReconciler::RecordOperation(Pass& pass, const std::optional<Operation>& op) {
+  Json status = Json::object();
+  status["operation"] = op ? OperationToJson(*op) : Json::null();
+  auto written = client_->PatchStatus(res::ZookeeperClusters(), pass.request.ns,
+                                      pass.request.name, Obj({{"status", status}}));
+  if (!written.ok()) {
+    pass.failure = "recording the operation in status: " + written.error().ToString();
+    return false;
+  }
+  pass.operation = op;
+  if (written.value().has_field("status")) pass.previous_status = written.value().at("status");
+  return true;
+}
+
+bool ClusterReconciler::RecordMembership(Pass& pass, const zk::EnsembleConfig& membership) {
+  const ClusterSpec& spec = pass.parsed.spec;
+  for (const Json& desired : {RenderConfigMap(spec, membership),
+                              RenderDiscoveryConfigMap(spec, membership, options_.render)}) {
+    auto done = pass.applier->Apply(res::ConfigMaps(), desired);
+    if (!done.ok()) {
+      pass.failure = "recording the membership: " + done.error().ToString();
+      return false;
+    }
+  }
+  pass.membership = membership;
+  return true;
+}
+
+std::unique_ptr<EnsembleAdmin> ClusterReconciler::Admin(Pass& pass) {
+  const auto secret = cache_->Get(res::Secrets(), pass.request.ns, AdminSecretName(pass.request.name));
+  std::string password;
+  if (secret && secret->has_field("data") && secret->at("data").has_field("password"))
+    password = Decode(secret->at("data").at("password").as_string());
+  if (password.empty()) {
+    pass.facts.blocked = "Secret " + AdminSecretName(pass.request.name) +
+                         " has no password: the operator cannot authenticate as the super user";
+    return nullptr;
+  }
+  std::string connect;
+  for (const auto& m : pass.observed.members) {
+    if (!m.Serving() || m.pod_ip.empty()) continue;
+    const bool v6 = m.pod_ip.find(':') != std::string::npos;
+    connect += (connect.empty() ? "" : ",") + (v6 ? "[" + m.pod_ip + "]" : m.pod_ip) + ":" +
+               std::to_string(kClientPort);
+  }
+  std::unique_ptr<EnsembleAdmin> admin;
+  if (connect.empty()) return nullptr;
+  const zk::Status s = ConnectEnsembleAdmin(connect, password, options_.admin_timeout, &admin);
+  if (!s.ok()) {
+    kLog.Warn("cannot connect as the super user",
+              {{"cluster", pass.request.Key()}, {"error", s.ToString()}});
+    pass.requeue_soon = true;
+    return nullptr;
+  }
+  return admin;
+}
+
+void ClusterReconciler::SyncRecordedMembership(Pass& pass) {
+  // The committed membership as the leader serves it; the ConfigMap follows it (an operator
+  // that stopped between a reconfig and recording it catches up here).
+  const MemberState* leader = nullptr;
+  for (const auto& m : pass.observed.members)
+    if (m.server.mode == zk::ServerMode::kLeader && m.server.config) leader = &m;
+  if (!leader) return;
+  const zk::EnsembleConfig committed =
+      Canonical(pass.parsed.spec, *leader->server.config, options_.render);
+  if (RenderDynamicConfig(committed) == RenderDynamicConfig(pass.membership)) return;
+  kLog.Info("recording the committed membership",
+            {{"cluster", pass.request.Key()}, {"membership", RenderDynamicConfig(committed)}});
+  if (RecordMembership(pass, committed)) pass.requeue_soon = true;
+}
+
+void ClusterReconciler::Operate(Pass& pass) {
+  if (!pass.failure.empty() || pass.stop.stop_requested() || pass.facts.bootstrapping) return;
+  const ClusterSpec& spec = pass.parsed.spec;
+  const std::string desired_hash =
+      RenderMemberPod(spec, 1).at("metadata").at("annotations").at(kTemplateHashAnnotation).as_string();
+  pass.operation = OperationFromStatus(pass.previous_status);
+  if (!pass.operation) {
+    const Plan plan =
+        PlanNextOperation(spec, pass.observed, pass.facts.membership, desired_hash);
+    if (!plan.blocked.empty()) {
+      pass.facts.blocked = plan.blocked;
+      return;
+    }
+    if (!plan.start) {
+      SyncRecordedMembership(pass);
+      return;
+    }
+    // The cache may lag behind this process's own status writes: the API decides.
+    auto fresh = client_->GetStatus(res::ZookeeperClusters(), pass.request.ns, pass.request.name);
+    if (!fresh.ok()) {
+      pass.failure = "reading the cluster's status: " + fresh.error().ToString();
+      return;
+    }
+    if (fresh.value().has_field("status")) {
+      pass.previous_status = fresh.value().at("status");
+      pass.operation = OperationFromStatus(pass.previous_status);
+    }
+    if (!pass.operation) {
+      Operation op = *plan.start;
+      op.started_at = kube::FormatRfc3339(std::chrono::system_clock::now());
+      if (!RecordOperation(pass, op)) return;
+      const std::string pod = MemberPodName(spec.name, op.member);
+      if (op.type == "ScaleUp")
+        Event(pass, kube::EventType::kNormal, "ScalingUp",
+              "adding member " + std::to_string(op.member) + " (" + pod + ") to reach " +
+                  std::to_string(spec.replicas) + " members");
+      else if (op.type == "ScaleDown")
+        Event(pass, kube::EventType::kNormal, "ScalingDown",
+              "removing member " + std::to_string(op.member) + " (" + pod + ") to reach " +
+                  std::to_string(spec.replicas) + " members");
+      else
+        Event(pass, kube::EventType::kNormal, "RollingMember",
+              "restarting " + pod + " with the current template");
+      kLog.Info("operation started", {{"cluster", pass.request.Key()},
+                                      {"type", op.type},
+                                      {"member", op.member}});
+    }
+  }
+  Advance(pass, desired_hash);
+  pass.requeue_soon = true;
+}
+
+void ClusterReconciler::Step(Pass& pass, const std::string& step) {
+  Operation next = *pass.operation;
+  next.step = step;
+  RecordOperation(pass, next);
+}
+
+void ClusterReconciler::Finish(Pass& pass, const std::string& reason, const std::string& message) {
+  const Operation done = *pass.operation;
+  if (!RecordOperation(pass, std::nullopt)) return;
+  Event(pass, kube::EventType::kNormal, reason, message);
+  kLog.Info("operation finished",
+            {{"cluster", pass.request.Key()}, {"type", done.type}, {"member", done.member}});
+}
+
+void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
+  const ClusterSpec& spec = pass.parsed.spec;
+  const Operation op = *pass.operation;
+  const MemberState* m = FindMember(pass.observed, op.member);
+  const std::string pod = MemberPodName(spec.name, op.member);
+  const std::string claim = MemberClaimName(spec.name, op.member);
+
+  if (op.type == "ScaleUp") {
+    if (op.step == "CreateMember") {
+      // A claim left by an earlier member with this id is stale: it goes first.
+      const auto live = cache_->Get(res::PersistentVolumeClaims(), spec.ns, claim);
+      if (live) {
+        const Json& meta = live->at("metadata");
+        const bool ours = meta.has_field("annotations") &&
+                          meta.at("annotations").has_field(kOperationAnnotation) &&
+                          meta.at("annotations").at(kOperationAnnotation).as_string() ==
+                              op.started_at;
+        if (!ours) {
+          if (!meta.has_field("deletionTimestamp")) {
+            auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
+            if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
+              pass.failure = "deleting stale claim " + claim + ": " + deleted.error().ToString();
+          }
+          return;  // until it is gone
+        }
+      }
+      zk::EnsembleConfig joining = pass.membership;
+      if (!joining.Find(op.member)) {
+        joining.members.push_back(MemberOf(spec, op.member, "observer", options_.render));
+        std::sort(joining.members.begin(), joining.members.end(),
+                  [](const zk::Member& a, const zk::Member& b) { return a.id < b.id; });
+        if (!RecordMembership(pass, joining)) return;
+      }
+      if (!live) {
+        Json fresh = RenderMemberClaim(spec, op.member);
+        fresh["metadata"]["annotations"] = Obj({{kOperationAnnotation, Str(op.started_at)}});
+        auto created = pass.applier->Create(res::PersistentVolumeClaims(), fresh);
+        if (!created.ok()) {
+          pass.failure = "creating claim " + claim + ": " + created.error().ToString();
+          return;
+        }
+      }
+      auto created = pass.applier->Create(res::Pods(), RenderMemberPod(spec, op.member));
+      if (!created.ok()) {
+        pass.failure = "creating Pod " + pod + ": " + created.error().ToString();
+        return;
+      }
+      Step(pass, "WaitSynced");
+      return;
+    }
+    if (op.step == "WaitSynced") {
+      if (!Healthy(m)) return;  // the joiner syncs as an observer
+      Step(pass, "Reconfigure");
+      return;
+    }
+    if (op.step == "Reconfigure") {
+      auto admin = Admin(pass);
+      if (!admin) return;
+      zk::EnsembleConfig config;
+      zk::Status s = admin->ReadConfig(&config);
+      if (!s.ok()) return;
+      const zk::Member* present = config.Find(op.member);
+      if (!present || present->role != "participant") {
+        s = admin->Add(MemberOf(spec, op.member, "participant", options_.render), config.version,
+                       &config);
+        if (!s.ok()) {
+          if (!Retryable(s)) pass.facts.blocked = "reconfig -add " + pod + ": " + s.ToString();
+          return;  // the next pass reads the config back and decides
+        }
+      }
+      if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
+      Finish(pass, "MemberAdded", pod + " joined the ensemble as a participant");
+      return;
+    }
+  }
+
+  if (op.type == "ScaleDown") {
+    if (op.step == "Reconfigure") {
+      auto admin = Admin(pass);
+      if (!admin) return;
+      zk::EnsembleConfig config;
+      zk::Status s = admin->ReadConfig(&config);
+      if (!s.ok()) return;
+      if (config.Find(op.member)) {
+        s = admin->Remove(op.member, config.version, &config);
+        if (!s.ok()) {
+          if (!Retryable(s)) pass.facts.blocked = "reconfig -remove " + pod + ": " + s.ToString();
+          return;
+        }
+      }
+      if (!admin->ConfirmWithWrite(RenderDynamicConfig(config)).ok()) return;
+      if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
+      Step(pass, "DeletePod");
+      return;
+    }
+    if (op.step == "DeletePod") {
+      if (m && m->pod_exists) {
+        if (!m->pod_terminating) {
+          kube::DeleteOptions d;
+          d.precondition_uid = m->pod_uid;
+          auto deleted = client_->Delete(res::Pods(), spec.ns, pod, d);
+          if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound) &&
+              !deleted.Is(kube::ErrorKind::kConflict))
+            pass.failure = "deleting Pod " + pod + ": " + deleted.error().ToString();
+        }
+        return;  // until it is gone
+      }
+      Step(pass, "DeleteClaim");
+      return;
+    }
+    if (op.step == "DeleteClaim") {
+      if (m && m->claim_exists) {
+        if (!m->claim_terminating) {
+          auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
+          if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
+            pass.failure = "deleting claim " + claim + ": " + deleted.error().ToString();
+        }
+        return;
+      }
+      Finish(pass, "MemberRemoved",
+             pod + " left the ensemble; its Pod and volume " + claim + " are deleted");
+      return;
+    }
+  }
+
+  if (op.type == "Roll") {
+    if (op.step == "DeletePod" || op.step == "WaitServing") {
+      if (m && m->pod_exists && !m->pod_terminating && m->template_hash != desired_hash) {
+        if (op.step == "WaitServing" && m->Serving()) {
+          // Serving on the old template after the spec changed back: nothing to restart.
+          Finish(pass, "MemberRolled", pod + " runs the current template");
+          return;
+        }
+        kube::DeleteOptions d;
+        d.precondition_uid = m->pod_uid;
+        auto deleted = client_->Delete(res::Pods(), spec.ns, pod, d);
+        if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound) &&
+            !deleted.Is(kube::ErrorKind::kConflict)) {
+          pass.failure = "deleting Pod " + pod + ": " + deleted.error().ToString();
+          return;
+        }
+        if (op.step == "DeletePod") Step(pass, "WaitServing");
+        return;
+      }
+      if (op.step == "DeletePod") {
+        Step(pass, "WaitServing");
+        return;
+      }
+      if (m && m->pod_exists && m->template_hash == desired_hash && Healthy(m)) {
+        Finish(pass, "MemberRolled", pod + " restarted with the current template and serves");
+      }
+      return;
+    }
+  }
+  // An operation this version does not know (or a member that no longer exists): drop it.
+  kLog.Warn("dropping an unknown operation",
+            {{"cluster", pass.request.Key()}, {"type", op.type}, {"step", op.step}});
+  RecordOperation(pass, std::nullopt);
+}
+
+}  // namespace zkop::op::cluster

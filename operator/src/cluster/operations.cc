@@ -1,0 +1,131 @@
+#include "zkop/operator/cluster/operations.h"
+
+#include <algorithm>
+#include <set>
+
+#include "json_build.h"
+
+namespace zkop::op::cluster {
+
+using namespace json;  // NOLINT
+
+std::optional<Operation> OperationFromStatus(const Json& status) {
+  if (!status.is_object() || !status.has_field("operation") ||
+      !status.at("operation").is_object())
+    return std::nullopt;
+  const Json& o = status.at("operation");
+  auto str = [&o](const char* k) {
+    return o.has_field(k) && o.at(k).is_string() ? o.at(k).as_string() : std::string();
+  };
+  Operation op;
+  op.type = str("type");
+  op.step = str("step");
+  op.started_at = str("startedAt");
+  if (o.has_field("member") && o.at("member").is_integer()) op.member = o.at("member").as_integer();
+  if (op.type.empty() || op.step.empty() || op.member <= 0) return std::nullopt;
+  return op;
+}
+
+Json OperationToJson(const Operation& op) {
+  return Obj({{"type", Str(op.type)},
+              {"member", Int(op.member)},
+              {"step", Str(op.step)},
+              {"startedAt", Str(op.started_at)}});
+}
+
+namespace {
+
+const MemberState* Find(const Observation& observed, int id) {
+  for (const auto& m : observed.members)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+bool Healthy(const MemberState* m) { return m && m->pod_exists && m->pod_ready && m->Serving(); }
+
+}  // namespace
+
+Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
+                       const std::vector<int>& membership, const std::string& desired_hash) {
+  Plan plan;
+  const int size = static_cast<int>(membership.size());
+  std::vector<std::string> unhealthy;
+  int leader = 0;
+  int leaders = 0;
+  for (int id : membership) {
+    const MemberState* m = Find(observed, id);
+    if (!Healthy(m)) unhealthy.push_back(MemberPodName(spec.name, id));
+    if (m && m->server.mode == zk::ServerMode::kLeader) {
+      leader = id;
+      ++leaders;
+    }
+  }
+
+  // A member running an outdated template that is down anyway is replaced first: a roll that
+  // crash-looped is fixed by fixing the spec, without waiting for a quorum check it cannot pass.
+  for (int id : membership) {
+    const MemberState* m = Find(observed, id);
+    if (m && m->pod_exists && !m->pod_terminating && !m->template_hash.empty() &&
+        m->template_hash != desired_hash && !m->Serving()) {
+      plan.start = Operation{"Roll", id, "DeletePod", ""};
+      return plan;
+    }
+  }
+
+  const bool resize = size != spec.replicas;
+  bool roll = false;
+  for (int id : membership) {
+    const MemberState* m = Find(observed, id);
+    if (m && m->pod_exists && m->template_hash != desired_hash) roll = true;
+  }
+  if (!resize && !roll) return plan;
+
+  const std::string what = resize ? "scaling from " + std::to_string(size) + " to " +
+                                        std::to_string(spec.replicas) + " members"
+                                  : "the rolling update";
+  if (!unhealthy.empty() || leaders != 1) {
+    std::string names;
+    for (const auto& n : unhealthy) names += (names.empty() ? "" : ", ") + n;
+    plan.blocked = what + " waits until every member serves" +
+                   (names.empty() ? " with one leader" : " (not serving: " + names + ")");
+    plan.warning_reason = resize ? "ScalingBlocked" : "RollBlocked";
+    return plan;
+  }
+
+  if (size < spec.replicas) {
+    int id = 1;
+    while (std::find(membership.begin(), membership.end(), id) != membership.end()) ++id;
+    plan.start = Operation{"ScaleUp", id, "CreateMember", ""};
+    return plan;
+  }
+  if (size > spec.replicas) {
+    std::vector<int> order(membership.begin(), membership.end());
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+      if ((a == leader) != (b == leader)) return b == leader;  // the leader last
+      return a > b;                                            // highest id first
+    });
+    plan.start = Operation{"ScaleDown", order.front(), "Reconfigure", ""};
+    return plan;
+  }
+  // Roll: observers, then followers by highest id, the leader last.
+  std::vector<int> order;
+  for (int id : membership) {
+    const MemberState* m = Find(observed, id);
+    if (m && m->template_hash != desired_hash) order.push_back(id);
+  }
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    const MemberState* ma = Find(observed, a);
+    const MemberState* mb = Find(observed, b);
+    auto rank = [](const MemberState* m) {
+      if (m->server.mode == zk::ServerMode::kObserver) return 0;
+      if (m->server.mode == zk::ServerMode::kLeader) return 2;
+      return 1;
+    };
+    if (rank(ma) != rank(mb)) return rank(ma) < rank(mb);
+    return a > b;
+  });
+  plan.start = Operation{"Roll", order.front(), "DeletePod", ""};
+  return plan;
+}
+
+}  // namespace zkop::op::cluster
