@@ -1,11 +1,18 @@
 // zkop-operator: reconciles ZookeeperCluster resources.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include "zkop/log/log.h"
+#include "zkop/operator/controller/manager.h"
+#include "zkop/operator/controller/run_command.h"
 #include "zkop/version.h"
 
 namespace po = boost::program_options;
+
+// `zkop-operator render`: the cluster logic's (operator/src/cluster/render_command.cc).
+int RunRender(int argc, char** argv);
 
 namespace {
 
@@ -20,7 +27,38 @@ constexpr const char* kUsage =
     "\n"
     "Run 'zkop-operator <command> --help' for a command's options.\n";
 
+// ---- TEMPORARY (branch operator-runtime only): until the cluster logic lands. -------------
+// Replace MakeReconciler below with zkop::op::cluster::MakeClusterReconciler (from
+// "zkop/operator/cluster/cluster_reconciler.h") and delete this block.
+class PlaceholderReconciler : public zkop::op::Reconciler {
+ public:
+  zkop::op::ReconcileOutcome Reconcile(const zkop::op::ReconcileRequest& request,
+                                       std::stop_token) override {
+    log_.Info("reconcile: cluster logic not built yet", {{"cluster", request.Key()}});
+    return zkop::op::ReconcileOutcome::Done();
+  }
+
+ private:
+  zkop::log::Logger log_{"reconciler"};
+};
+
+std::unique_ptr<zkop::op::Reconciler> MakeReconciler(const zkop::op::ManagerDeps&) {
+  return std::make_unique<PlaceholderReconciler>();
+}
+// ---- end of TEMPORARY ---------------------------------------------------------------------
+
 }  // namespace
+
+#if !defined(ZKOP_OPERATOR_HAS_RENDER)
+// TEMPORARY weak placeholder (branch operator-runtime only): operator/CMakeLists.txt defines
+// ZKOP_OPERATOR_HAS_RENDER once render_command.cc is among the cluster sources, which removes
+// it (a weak definition here would otherwise keep the linker from pulling the real one out of
+// the static library).
+__attribute__((weak)) int RunRender(int, char**) {
+  std::cerr << "zkop-operator render: not built yet\n";
+  return 1;
+}
+#endif
 
 int main(int argc, char** argv) {
   po::options_description global("Options");
@@ -42,6 +80,8 @@ int main(int argc, char** argv) {
     std::cout << kUsage << "\n" << global;
     return vm.count("help") ? 0 : 2;
   }
+  if (command == "run") return zkop::op::RunCommand(argc - 1, argv + 1, MakeReconciler);
+  if (command == "render") return RunRender(argc - 1, argv + 1);
   std::cerr << "zkop-operator: unknown command \"" << command << "\"\n" << kUsage;
   return 2;
 }
