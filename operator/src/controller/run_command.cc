@@ -83,7 +83,8 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
   *usage = help.str();
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).run(), vm);
+    // argv[0] ("run") is skipped by the parser, as a program name.
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     *error = e.what();
