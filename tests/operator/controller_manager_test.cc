@@ -25,7 +25,9 @@ TEST_F(ControllerManagerTest, ClusterEventsAndOwnedChangesReconcileTheClusterKey
   ASSERT_TRUE(WaitUntil([&] { return fake.Count(key) >= 1; }, 10s)) << "create";
   ObjectCache& cache = *run->manager->deps().cache;
   ASSERT_TRUE(WaitUntil(
-      [&] { return cache.Get(kube::resources::ZookeeperClusters(), "default", "demo").has_value(); },
+      [&] {
+        return cache.Get(kube::resources::ZookeeperClusters(), "default", "demo").has_value();
+      },
       5s));
 
   // Status-only writes (what the reconciler itself does) must not come back as work.
@@ -62,8 +64,9 @@ TEST_F(ControllerManagerTest, ClusterEventsAndOwnedChangesReconcileTheClusterKey
 
   // A ConfigMap without the managed-by label is not watched at all.
   before = fake.Count(key);
-  ASSERT_TRUE(client_->Create(kube::resources::ConfigMaps(), "default",
-                              ConfigMap("stray", {{"app.kubernetes.io/instance", "demo"}}))
+  ASSERT_TRUE(client_
+                  ->Create(kube::resources::ConfigMaps(), "default",
+                           ConfigMap("stray", {{"app.kubernetes.io/instance", "demo"}}))
                   .ok());
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(fake.Count(key), before);
@@ -99,10 +102,12 @@ TEST_F(ControllerManagerTest, AKeyIsNeverReconciledTwiceAtOnceUnderConcurrency4)
       max_total = std::max(max_total, ++total);
     }
     // Give other keys the chance to run beside this one (proof that keys run in parallel).
-    WaitUntil([&] {
-      std::lock_guard<std::mutex> lock(mu);
-      return max_total >= 2;
-    }, 2s);
+    WaitUntil(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu);
+          return max_total >= 2;
+        },
+        2s);
     std::this_thread::sleep_for(20ms);
     std::lock_guard<std::mutex> lock(mu);
     --in_flight[r.Key()];
@@ -145,7 +150,8 @@ TEST_F(ControllerManagerTest, AnErrorIsRetriedWithExponentialBackoff) {
   ASSERT_EQ(calls.size(), 5u);
   // 5 ms doubling: each retry waits at least its delay after the failure (lower bounds only).
   for (int i = 0; i < 4; ++i) {
-    EXPECT_GE(calls[i + 1].start - calls[i].end, std::chrono::milliseconds(5 << i)) << "retry " << i;
+    EXPECT_GE(calls[i + 1].start - calls[i].end, std::chrono::milliseconds(5 << i))
+        << "retry " << i;
   }
   std::string text = Scrape(*run->manager);
   EXPECT_NE(text.find("zkop_operator_workqueue_retries_total 4"), std::string::npos) << text;

@@ -84,8 +84,7 @@ TEST_F(ControllerProgramTest, RunsServesHealthAndMetricsAndReleasesTheLeaseOnSig
        {"zkop_operator_build_info{version=", "zkop_operator_reconcile_total{result=\"success\"}",
         "zkop_operator_reconcile_duration_seconds_bucket", "zkop_operator_workqueue_depth",
         "zkop_operator_workqueue_adds_total", "zkop_operator_workqueue_retries_total",
-        "zkop_operator_api_requests_total{code=\"200\",verb=\"list\"}",
-        "zkop_operator_leader 1"}) {
+        "zkop_operator_api_requests_total{code=\"200\",verb=\"list\"}", "zkop_operator_leader 1"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
   }
   EXPECT_EQ(Promtool(metrics.body), 0) << ReadFile(tmp_.Path("promtool.log")) << metrics.body;
@@ -153,8 +152,7 @@ TEST_F(ControllerProgramTest, HelpVersionAndBadFlags) {
 }
 
 TEST_F(ControllerProgramTest, AnUnreadableKubeconfigIsARuntimeError) {
-  EXPECT_EQ(Run({"run", "--kubeconfig", tmp_.Path("missing"), "--metrics-address",
-                 "127.0.0.1:0"},
+  EXPECT_EQ(Run({"run", "--kubeconfig", tmp_.Path("missing"), "--metrics-address", "127.0.0.1:0"},
                 "kc.log"),
             1);
   EXPECT_NE(ReadFile(tmp_.Path("kc.log")).find("missing"), std::string::npos)

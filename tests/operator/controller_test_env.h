@@ -107,15 +107,16 @@ class OperatorEnv : public kube::testing::KubeEnv {
     auto r = std::make_unique<Running>();
     r->transport = std::make_shared<kube::testing::FaultTransport>(kube::NewHttpTransport(config_));
     Running* raw = r.get();
-    r->manager = std::make_unique<Manager>(
-        options, r->transport, [raw, behaviour](const ManagerDeps& deps) {
+    r->manager =
+        std::make_unique<Manager>(options, r->transport, [raw, behaviour](const ManagerDeps& deps) {
           EXPECT_TRUE(deps.client && deps.cache && deps.recorder && deps.metrics);
           auto fake = std::make_unique<FakeReconciler>();
           fake->behaviour = behaviour;
           raw->reconciler = fake.get();
           return fake;
         });
-    r->thread = std::jthread([raw](std::stop_token stop) { raw->exit_code = raw->manager->Run(stop); });
+    r->thread =
+        std::jthread([raw](std::stop_token stop) { raw->exit_code = raw->manager->Run(stop); });
     return r;
   }
 

@@ -32,8 +32,8 @@ const char* ResultName(ReconcileOutcome::Result r) {
 
 std::vector<kube::ResourceRef> Controller::OwnedKinds() {
   namespace r = kube::resources;
-  return {r::Pods(),    r::PersistentVolumeClaims(), r::ConfigMaps(),
-          r::Secrets(), r::Services(),               r::PodDisruptionBudgets()};
+  return {r::Pods(),     r::PersistentVolumeClaims(), r::ConfigMaps(), r::Secrets(),
+          r::Services(), r::PodDisruptionBudgets()};
 }
 
 Controller::Controller(std::shared_ptr<kube::Client> client, ControllerOptions options,
@@ -91,10 +91,10 @@ Controller::~Controller() { StopInformers(); }
 void Controller::StartInformers() {
   if (started_.exchange(true)) return;
   for (Watched& w : watched_) w.informer->Start();
-  log_.Info("informers started",
-            {{"namespaces", options_.namespaces.empty() ? std::string("(all)")
-                                                        : std::to_string(options_.namespaces.size())},
-             {"informers", static_cast<unsigned long>(watched_.size())}});
+  log_.Info("informers started", {{"namespaces", options_.namespaces.empty()
+                                                     ? std::string("(all)")
+                                                     : std::to_string(options_.namespaces.size())},
+                                  {"informers", static_cast<unsigned long>(watched_.size())}});
 }
 
 void Controller::StopInformers() {
@@ -155,9 +155,8 @@ void Controller::ProcessOne(Reconciler& reconciler, const std::string& key,
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (metrics_) metrics_->ObserveReconcile(outcome.result, seconds);
-  log_.Debug("reconciled", {{"cluster", key},
-                            {"result", ResultName(outcome.result)},
-                            {"seconds", seconds}});
+  log_.Debug("reconciled",
+             {{"cluster", key}, {"result", ResultName(outcome.result)}, {"seconds", seconds}});
   switch (outcome.result) {
     case ReconcileOutcome::Result::kSuccess:
       queue_.Forget(key);
@@ -168,9 +167,7 @@ void Controller::ProcessOne(Reconciler& reconciler, const std::string& key,
       break;
     case ReconcileOutcome::Result::kError:
       log_.Warn("reconcile failed; retrying with backoff",
-                {{"cluster", key},
-                 {"error", outcome.error},
-                 {"retries", queue_.NumRequeues(key)}});
+                {{"cluster", key}, {"error", outcome.error}, {"retries", queue_.NumRequeues(key)}});
       queue_.AddRateLimited(key);
       break;
   }

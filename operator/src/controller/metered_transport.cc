@@ -63,7 +63,8 @@ std::string ApiVerb(std::string_view method, std::string_view target, bool strea
   }
   std::vector<std::string_view> seg = Segments(path);
   if (method == "GET") {
-    bool watch_path = seg.size() > 2 && (seg[2] == "watch" || (seg.size() > 3 && seg[3] == "watch"));
+    bool watch_path =
+        seg.size() > 2 && (seg[2] == "watch" || (seg.size() > 3 && seg[3] == "watch"));
     if (streamed || QueryHasWatch(query) || watch_path) return "watch";
     return IsCollection(seg) ? "list" : "get";
   }

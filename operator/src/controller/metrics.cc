@@ -81,9 +81,7 @@ void OperatorMetrics::ObserveReconcile(ReconcileOutcome::Result result, double s
   reconcile_duration_->Observe(seconds);
 }
 
-void OperatorMetrics::SetQueueDepth(size_t depth) {
-  queue_depth_->Set(static_cast<double>(depth));
-}
+void OperatorMetrics::SetQueueDepth(size_t depth) { queue_depth_->Set(static_cast<double>(depth)); }
 
 void OperatorMetrics::IncQueueAdds() { queue_adds_->Increment(); }
 

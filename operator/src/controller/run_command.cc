@@ -60,9 +60,9 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
       "~/.kube/config)")("namespace", po::value(&namespaces)->composing(),
                          "watch this namespace (repeatable; default: all namespaces)")(
       "concurrency", po::value(&concurrency)->default_value(concurrency),
-      "clusters reconciled in parallel")(
-      "metrics-address", po::value(&metrics)->default_value(metrics),
-      "host:port of /metrics, /healthz and /readyz")(
+      "clusters reconciled in parallel")("metrics-address",
+                                         po::value(&metrics)->default_value(metrics),
+                                         "host:port of /metrics, /healthz and /readyz")(
       "log-format", po::value(&log_format)->default_value(log_format), "text or json")(
       "log-level", po::value(&log_level)->default_value(log_level), "debug, info, warn or error")(
       "leader-elect", po::value(&leader_elect)->default_value(true)->implicit_value(true),
@@ -75,8 +75,8 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
       "leader-election-renew-deadline", po::value(&renew_deadline)->default_value(renew_deadline),
       "how long the leader keeps trying to renew before it steps down")(
       "leader-election-retry-period", po::value(&retry_period)->default_value(retry_period),
-      "how often candidates try to acquire or renew")(
-      "qps", po::value(&qps)->default_value(qps), "Kubernetes API requests per second")(
+      "how often candidates try to acquire or renew")("qps", po::value(&qps)->default_value(qps),
+                                                      "Kubernetes API requests per second")(
       "burst", po::value(&burst)->default_value(burst), "Kubernetes API request burst");
   std::ostringstream help;
   help << opts;

@@ -79,8 +79,7 @@ void WorkQueue::AddRateLimited(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return;
     std::chrono::milliseconds item = failures_.When(key);
-    auto overall =
-        std::chrono::ceil<std::chrono::milliseconds>(bucket_.Reserve(options_.now()));
+    auto overall = std::chrono::ceil<std::chrono::milliseconds>(bucket_.Reserve(options_.now()));
     delay = std::max(item, overall);
   }
   if (options_.on_retry) options_.on_retry();
@@ -139,8 +138,8 @@ std::optional<std::string> WorkQueue::Get() {
       cv_.wait(lock);
     } else {
       auto wait = waiting_.begin()->first - options_.now();
-      wait = std::clamp<Clock::duration>(wait, std::chrono::milliseconds(1),
-                                         std::chrono::seconds(1));
+      wait =
+          std::clamp<Clock::duration>(wait, std::chrono::milliseconds(1), std::chrono::seconds(1));
       cv_.wait_for(lock, wait);
     }
   }

@@ -31,8 +31,8 @@ TEST(EventRouterTest, AClusterMapsToItsOwnKey) {
             std::vector<std::string>{"prod/demo"});
   EXPECT_EQ(KeysForClusterEvent(EventKind::kDelete, Json::null(), Cluster()),
             std::vector<std::string>{"prod/demo"});
-  EXPECT_TRUE(KeysForClusterEvent(EventKind::kAdd, Json::null(), Parse(R"({"metadata":{}})"))
-                  .empty());
+  EXPECT_TRUE(
+      KeysForClusterEvent(EventKind::kAdd, Json::null(), Parse(R"({"metadata":{}})")).empty());
 }
 
 TEST(EventRouterTest, AStatusOnlyUpdateIsNotEnqueued) {

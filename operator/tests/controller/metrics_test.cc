@@ -18,9 +18,9 @@ TEST(ApiVerbTest, MethodAndPathGiveTheVerb) {
   EXPECT_EQ(ApiVerb("GET", "/api/v1/namespaces", false), "list");
   EXPECT_EQ(ApiVerb("GET", "/api/v1/namespaces/default", false), "get");
   EXPECT_EQ(ApiVerb("GET", "/apis/zkop.io/v1alpha1/zookeeperclusters", false), "list");
-  EXPECT_EQ(ApiVerb("GET", "/apis/zkop.io/v1alpha1/namespaces/a/zookeeperclusters/demo/status",
-                    false),
-            "get");
+  EXPECT_EQ(
+      ApiVerb("GET", "/apis/zkop.io/v1alpha1/namespaces/a/zookeeperclusters/demo/status", false),
+      "get");
   EXPECT_EQ(ApiVerb("GET", "/api/v1/namespaces/a/configmaps?watch=true&resourceVersion=5", false),
             "watch");
   EXPECT_EQ(ApiVerb("GET", "/api/v1/watch/namespaces/a/configmaps", false), "watch");

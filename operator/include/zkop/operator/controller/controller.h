@@ -48,8 +48,8 @@ struct ControllerOptions {
   int concurrency = 2;
   std::chrono::milliseconds requeue_cap{std::chrono::seconds(30)};
   std::string owned_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-  WorkQueueOptions queue;             // its metrics hooks are set by the controller
-  kube::InformerOptions informer;     // template: ns and label_selector are set per informer
+  WorkQueueOptions queue;          // its metrics hooks are set by the controller
+  kube::InformerOptions informer;  // template: ns and label_selector are set per informer
 };
 
 class Controller : public ObjectCache {

@@ -48,10 +48,10 @@ namespace zkop::op {
 // What the cluster logic is built with. Pointers are owned by the Manager and valid for its
 // lifetime; all of them are thread-safe.
 struct ManagerDeps {
-  std::shared_ptr<kube::Client> client;              // API writes (requests are counted)
-  ObjectCache* cache = nullptr;                      // informer-backed reads
-  std::shared_ptr<kube::EventRecorder> recorder;     // Events, source "zkop-operator"
-  OperatorMetrics* metrics = nullptr;                // cluster-level metric families
+  std::shared_ptr<kube::Client> client;           // API writes (requests are counted)
+  ObjectCache* cache = nullptr;                   // informer-backed reads
+  std::shared_ptr<kube::EventRecorder> recorder;  // Events, source "zkop-operator"
+  OperatorMetrics* metrics = nullptr;             // cluster-level metric families
 };
 
 using ReconcilerFactory = std::function<std::unique_ptr<Reconciler>(const ManagerDeps&)>;

@@ -61,8 +61,7 @@ class OperatorMetrics {
   };
   // Records the cluster's current phase ("Creating", "Running", ...); zkop_operator_clusters
   // counts clusters per phase (a phase seen once keeps its series, at 0 when empty).
-  void SetClusterPhase(const std::string& ns, const std::string& cluster,
-                       const std::string& phase);
+  void SetClusterPhase(const std::string& ns, const std::string& cluster, const std::string& phase);
   // Replaces the cluster's zkop_operator_members series by counts of `members` per
   // (role, ready); series of combinations no longer present are removed.
   void SetMembers(const std::string& ns, const std::string& cluster,
@@ -87,7 +86,7 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Gauge>* members_;
   prometheus::Family<prometheus::Counter>* leader_elections_;
 
-  std::mutex mu_;  // guards the maps below
+  std::mutex mu_;                                             // guards the maps below
   std::map<std::string, prometheus::Counter*> api_by_label_;  // "verb code"
   std::map<std::string, std::string> phase_of_;               // "ns/cluster" -> phase
   std::map<std::string, prometheus::Gauge*> phase_gauges_;    // phase -> series

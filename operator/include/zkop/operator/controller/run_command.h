@@ -15,9 +15,9 @@
 namespace zkop::op {
 
 struct RunFlags {
-  std::string kubeconfig;               // "" = in-cluster, else $KUBECONFIG, ~/.kube/config
+  std::string kubeconfig;  // "" = in-cluster, else $KUBECONFIG, ~/.kube/config
   ManagerOptions manager;
-  bool lease_namespace_set = false;     // --leader-election-namespace given
+  bool lease_namespace_set = false;  // --leader-election-namespace given
   bool help = false;
 };
 
