@@ -84,7 +84,8 @@ TEST_F(ControllerProgramTest, RunsServesHealthAndMetricsAndReleasesTheLeaseOnSig
        {"zkop_operator_build_info{version=", "zkop_operator_reconcile_total{result=\"success\"}",
         "zkop_operator_reconcile_duration_seconds_bucket", "zkop_operator_workqueue_depth",
         "zkop_operator_workqueue_adds_total", "zkop_operator_workqueue_retries_total",
-        "zkop_operator_api_requests_total{code=\"200\",verb=\"list\"}", "zkop_operator_leader 1"}) {
+        "zkop_operator_api_requests_total{code=\"200\",verb=\"list\"}",
+        "\nzkop_operator_leader 1\n"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
   }
   EXPECT_EQ(Promtool(metrics.body), 0) << ReadFile(tmp_.Path("promtool.log")) << metrics.body;

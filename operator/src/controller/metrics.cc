@@ -59,7 +59,9 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                        .Register(*registry_);
   leader_ = &BuildGauge()
                  .Name("zkop_operator_leader")
-                 .Help("1 while this replica holds the leader-election Lease and runs workers")
+                 .Help(
+                     "Whether this replica holds the leader-election Lease and runs workers (1) or "
+                     "not (0)")
                  .Register(*registry_)
                  .Add({});
   clusters_ = &BuildGauge()

@@ -48,7 +48,7 @@ TEST(OperatorMetricsTest, ControllerFamiliesAreExported) {
       << text;
   EXPECT_NE(text.find("zkop_operator_api_requests_total{code=\"error\",verb=\"watch\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("zkop_operator_leader 1"), std::string::npos);
+  EXPECT_NE(text.find("\nzkop_operator_leader 1\n"), std::string::npos);
 }
 
 TEST(OperatorMetricsTest, ClusterSeriesFollowTheClusterAndGoWithIt) {
