@@ -16,6 +16,7 @@ PACKAGES=(
   libnss-wrapper                       # pod DNS names for C programs in the local pod runtime
   openssl                              # test certificates for the TLS client tests
   procps                               # ps/pkill-free process inspection helpers
+  prometheus                           # promtool: tests check /metrics with `promtool check metrics`
 )
 
 missing=()

@@ -1,9 +1,14 @@
 // zkop-operator: reconciles ZookeeperCluster resources.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include "zkop/log/log.h"
+#include "zkop/operator/cluster/cluster_reconciler.h"
 #include "zkop/operator/cluster/render_command.h"
+#include "zkop/operator/controller/manager.h"
+#include "zkop/operator/controller/run_command.h"
 #include "zkop/version.h"
 
 namespace po = boost::program_options;
@@ -22,6 +27,7 @@ constexpr const char* kUsage =
     "Run 'zkop-operator <command> --help' for a command's options.\n";
 
 }  // namespace
+
 
 int main(int argc, char** argv) {
   po::options_description global("Options");
@@ -43,6 +49,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage << "\n" << global;
     return vm.count("help") ? 0 : 2;
   }
+  if (command == "run") return zkop::op::RunCommand(argc - 1, argv + 1, zkop::op::cluster::MakeClusterReconciler);
   if (command == "render") return zkop::op::cluster::RunRender(argc - 1, argv + 1, std::cout, std::cerr);
   std::cerr << "zkop-operator: unknown command \"" << command << "\"\n" << kUsage;
   return 2;

@@ -68,7 +68,7 @@ ClusterReconciler::ClusterReconciler(std::shared_ptr<kube::Client> client,
                                      const ObjectCache* cache,
                                      std::shared_ptr<kube::EventRecorder> recorder,
                                      std::unique_ptr<MemberProbe> probe,
-                                     ClusterMetricsSink* metrics, ReconcilerOptions options)
+                                     OperatorMetrics* metrics, ReconcilerOptions options)
     : client_(std::move(client)),
       cache_(cache),
       recorder_(std::move(recorder)),
@@ -100,7 +100,7 @@ bool ClusterReconciler::FetchAndValidate(Pass& pass) {
   const auto cr = cache_->Get(res::ZookeeperClusters(), pass.request.ns, pass.request.name);
   if (!cr) {
     pass.cr = Json::null();
-    if (metrics_) metrics_->Forget(pass.request.ns, pass.request.name);
+    if (metrics_) metrics_->ForgetCluster(pass.request.ns, pass.request.name);
     std::lock_guard lock(mu_);
     last_written_status_.erase(pass.request.Key());
     return false;
@@ -177,7 +177,7 @@ ReconcileOutcome ClusterReconciler::Finalize(Pass& pass) {
                                 FinalizersPatch(pass.cr, finalizers));
   if (!patched.ok() && !patched.Is(kube::ErrorKind::kNotFound))
     return ReconcileOutcome::Failed("removing finalizer: " + patched.error().ToString());
-  if (metrics_) metrics_->Forget(pass.request.ns, pass.request.name);
+  if (metrics_) metrics_->ForgetCluster(pass.request.ns, pass.request.name);
   kLog.Info("cluster deleted",
             {{"cluster", pass.request.Key()},
              {"volumes", parsed.spec.storage.reclaim == ReclaimPolicy::kDelete ? "deleted"
@@ -333,14 +333,14 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
           : "";
   if (!leader.empty() && leader != before_leader) {
     Event(pass, kube::EventType::kNormal, "LeaderElected", leader + " leads the ensemble");
-    if (metrics_ && !before_leader.empty()) metrics_->LeaderChanged(spec.ns, spec.name);
+    if (metrics_ && !before_leader.empty()) metrics_->IncLeaderElections(spec.ns, spec.name);
   }
   if (metrics_) {
-    metrics_->SetPhase(spec.ns, spec.name, Phase(conditions, !pass.parsed.ok()));
-    std::map<std::pair<std::string, bool>, int> counts;
+    metrics_->SetClusterPhase(spec.ns, spec.name, Phase(conditions, !pass.parsed.ok()));
+    std::vector<OperatorMetrics::Member> members;
     for (const auto& m : status.at("members").as_array())
-      ++counts[{m.at("role").as_string(), m.at("ready").as_bool()}];
-    metrics_->SetMembers(spec.ns, spec.name, counts);
+      members.push_back({m.at("role").as_string(), m.at("ready").as_bool()});
+    metrics_->SetMembers(spec.ns, spec.name, members);
   }
 
   bool unchanged = SameStatus(status, pass.previous_status);
@@ -362,6 +362,12 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
   if (!pass.parsed.ok()) return ReconcileOutcome::RequeueAfter(options_.resync_interval);
   return ReconcileOutcome::RequeueAfter(pass.requeue_soon ? options_.settle_interval
                                                           : options_.resync_interval);
+}
+
+std::unique_ptr<Reconciler> MakeClusterReconciler(const ManagerDeps& deps) {
+  return std::make_unique<ClusterReconciler>(deps.client, deps.cache, deps.recorder,
+                                             NewFourLetterProbe(std::chrono::milliseconds(1500)),
+                                             deps.metrics, ReconcilerOptions{});
 }
 
 }  // namespace zkop::op::cluster

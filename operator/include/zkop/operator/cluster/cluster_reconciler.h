@@ -29,24 +29,11 @@
 #include "zkop/operator/cluster/observe.h"
 #include "zkop/operator/cluster/operations.h"
 #include "zkop/operator/cluster/render.h"
+#include "zkop/operator/controller/manager.h"
+#include "zkop/operator/controller/metrics.h"
 #include "zkop/operator/reconciler.h"
 
 namespace zkop::op::cluster {
-
-// Where cluster-level figures go (the operator's /metrics). Thread-safe implementations.
-class ClusterMetricsSink {
- public:
-  virtual ~ClusterMetricsSink() = default;
-  // The cluster's phase: "Ready", "Progressing", "Degraded", "Invalid".
-  virtual void SetPhase(const std::string& ns, const std::string& cluster,
-                        const std::string& phase) = 0;
-  // Members of the cluster by (role, ready).
-  virtual void SetMembers(const std::string& ns, const std::string& cluster,
-                          const std::map<std::pair<std::string, bool>, int>& counts) = 0;
-  virtual void LeaderChanged(const std::string& ns, const std::string& cluster) = 0;
-  // The cluster is gone: drop its series.
-  virtual void Forget(const std::string& ns, const std::string& cluster) = 0;
-};
 
 struct ReconcilerOptions {
   RenderOptions render;
@@ -64,7 +51,7 @@ class ClusterReconciler : public Reconciler {
   // `cache` must outlive the reconciler; `metrics` may be null.
   ClusterReconciler(std::shared_ptr<kube::Client> client, const ObjectCache* cache,
                     std::shared_ptr<kube::EventRecorder> recorder,
-                    std::unique_ptr<MemberProbe> probe, ClusterMetricsSink* metrics,
+                    std::unique_ptr<MemberProbe> probe, OperatorMetrics* metrics,
                     ReconcilerOptions options);
 
   ReconcileOutcome Reconcile(const ReconcileRequest& request, std::stop_token stop) override;
@@ -95,11 +82,14 @@ class ClusterReconciler : public Reconciler {
   const ObjectCache* cache_;
   std::shared_ptr<kube::EventRecorder> recorder_;
   std::unique_ptr<MemberProbe> probe_;
-  ClusterMetricsSink* metrics_;
+  OperatorMetrics* metrics_;
   ReconcilerOptions options_;
 
   std::mutex mu_;
   std::map<std::string, Json> last_written_status_;  // key -> status this process wrote
 };
+
+// The factory `zkop-operator run` gives the controller (see controller/manager.h).
+std::unique_ptr<Reconciler> MakeClusterReconciler(const ManagerDeps& deps);
 
 }  // namespace zkop::op::cluster
