@@ -56,7 +56,8 @@ class OperatorEnv : public ::testing::Test {
   bool WaitReady(const std::string& cluster, std::chrono::milliseconds timeout);
   // Pod IPs of members, for clients outside the Pods (the test process).
   std::string MemberConnectString(const std::string& cluster, int replicas);
-  // API writes (POST, PUT, PATCH, DELETE) the emulator logged after byte `offset` of its log.
+  // API writes (POST, PUT, PATCH, DELETE) the emulator logged after byte `offset` of its log,
+  // leaving out Lease renewals (leader election's heartbeat).
   int ApiWritesSince(size_t offset, std::string* lines = nullptr);
   size_t DevkubeLogSize();
   // Runs `args` in a Pod (image zkop.io/local-exec, restartPolicy Never) with the cluster's
