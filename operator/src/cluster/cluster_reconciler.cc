@@ -365,9 +365,12 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
 }
 
 std::unique_ptr<Reconciler> MakeClusterReconciler(const ManagerDeps& deps) {
+  ReconcilerOptions options;
+  options.render.cluster_domain = deps.cluster_domain;
+  options.step_delay = deps.step_delay;
   return std::make_unique<ClusterReconciler>(deps.client, deps.cache, deps.recorder,
-                                             NewFourLetterProbe(std::chrono::milliseconds(1500)),
-                                             deps.metrics, ReconcilerOptions{});
+                                             NewFourLetterProbe(options.probe_timeout),
+                                             deps.metrics, options);
 }
 
 }  // namespace zkop::op::cluster

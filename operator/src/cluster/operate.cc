@@ -3,6 +3,7 @@
 #include <cpprest/asyncrt_utils.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "json_build.h"
 #include "pass.h"
@@ -64,6 +65,7 @@ bool ClusterReconciler::RecordOperation(Pass& pass, const std::optional<Operatio
   }
   pass.operation = op;
   if (written.value().has_field("status")) pass.previous_status = written.value().at("status");
+  if (op && options_.step_delay.count() > 0) std::this_thread::sleep_for(options_.step_delay);
   return true;
 }
 
@@ -284,9 +286,10 @@ void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
       if (!admin->ConfirmWithWrite(RenderDynamicConfig(config)).ok()) return;
       if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
       Step(pass, "DeletePod");
-      return;
+      if (!pass.failure.empty()) return;
+      // The removed member still runs as a non-voting follower: it goes at once.
     }
-    if (op.step == "DeletePod") {
+    if (pass.operation->step == "DeletePod") {
       if (m && m->pod_exists) {
         if (!m->pod_terminating) {
           kube::DeleteOptions d;

@@ -75,7 +75,10 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
                         (m->waiting_message.empty() ? "" : " (" + m->waiting_message + ")"));
     }
     if (m->pod_exists && !m->claim_exists) no_volume.push_back(m->pod);
-    if (!MemberReady(*m)) not_ready.push_back(m->pod);
+    // A member that an operation is adding or restarting is expected not to serve yet.
+    const bool expected = facts.operation && facts.operation->member == m->id &&
+                          facts.operation->type != "ScaleDown";
+    if (!MemberReady(*m) && !expected) not_ready.push_back(m->pod);
   }
   const int size = facts.participants >= 0 ? facts.participants
                                            : static_cast<int>(facts.membership.size());

@@ -64,6 +64,8 @@ Manager::Manager(ManagerOptions options, std::shared_ptr<kube::Transport> transp
   deps_.cache = controller_.get();
   deps_.recorder = std::make_shared<kube::EventRecorder>(client_, "zkop-operator", host);
   deps_.metrics = metrics_.get();
+  deps_.cluster_domain = options_.cluster_domain;
+  deps_.step_delay = options_.step_delay;
   reconciler_ = factory(deps_);
   if (!reconciler_) throw std::invalid_argument("the reconciler factory returned null");
 }

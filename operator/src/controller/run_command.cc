@@ -49,6 +49,7 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
   std::vector<std::string> namespaces;
   std::string metrics = m.metrics_address, log_level = "info", log_format = "text";
   std::string lease_ns, lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+  std::string step_delay = "0s";
   int concurrency = m.controller.concurrency;
   double qps = 20;
   int burst = 30;
@@ -77,7 +78,12 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
       "leader-election-retry-period", po::value(&retry_period)->default_value(retry_period),
       "how often candidates try to acquire or renew")("qps", po::value(&qps)->default_value(qps),
                                                       "Kubernetes API requests per second")(
-      "burst", po::value(&burst)->default_value(burst), "Kubernetes API request burst");
+      "burst", po::value(&burst)->default_value(burst), "Kubernetes API request burst")(
+      "cluster-domain", po::value(&m.cluster_domain)->default_value(m.cluster_domain),
+      "the cluster's DNS domain (member and Service names end in svc.<domain>)")(
+      "step-delay", po::value(&step_delay)->default_value(step_delay),
+      "fault-injection testing only: pause this long after recording each step of a "
+      "membership change or roll, before acting on it");
   std::ostringstream help;
   help << opts;
   *usage = help.str();
@@ -126,6 +132,8 @@ bool ParseRunFlags(int argc, const char* const* argv, RunFlags* flags, std::stri
     return false;
   }
   LeaderElectionOptions& le = m.leader_election;
+  if (step_delay != "0s" && !ParseDurationFlag("step-delay", step_delay, &m.step_delay, error))
+    return false;
   if (!ParseDurationFlag("leader-election-lease-duration", lease_duration, &le.lease_duration,
                          error) ||
       !ParseDurationFlag("leader-election-renew-deadline", renew_deadline, &le.renew_deadline,

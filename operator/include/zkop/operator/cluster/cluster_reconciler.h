@@ -44,6 +44,9 @@ struct ReconcilerOptions {
   std::chrono::milliseconds probe_timeout{std::chrono::milliseconds(1500)};
   // Connecting as the super user and each reconfig / read of the config.
   std::chrono::milliseconds admin_timeout{std::chrono::seconds(10)};
+  // Fault-injection testing only: a pause after each step is recorded, before it acts, so a
+  // test can kill the operator exactly there.
+  std::chrono::milliseconds step_delay{0};
 };
 
 class ClusterReconciler : public Reconciler {

@@ -52,6 +52,8 @@ struct ManagerDeps {
   ObjectCache* cache = nullptr;                   // informer-backed reads
   std::shared_ptr<kube::EventRecorder> recorder;  // Events, source "zkop-operator"
   OperatorMetrics* metrics = nullptr;             // cluster-level metric families
+  std::string cluster_domain = "cluster.local";   // DNS domain of member and Service names
+  std::chrono::milliseconds step_delay{0};        // testing: pause after recording a step
 };
 
 using ReconcilerFactory = std::function<std::unique_ptr<Reconciler>(const ManagerDeps&)>;
@@ -73,6 +75,8 @@ struct ManagerOptions {
   std::string default_namespace = "default";     // the client's default namespace
   kube::ClientOptions client;                    // qps, burst, timeouts
   std::string version;                           // zkop_operator_build_info; "" = zkop::kVersion
+  std::string cluster_domain = "cluster.local";  // passed to the reconciler (ManagerDeps)
+  std::chrono::milliseconds step_delay{0};        // passed to the reconciler (ManagerDeps)
 };
 
 // "<hostname>_<8 random hex digits>": unique per process even for two replicas on one host.
