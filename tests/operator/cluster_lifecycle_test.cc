@@ -109,6 +109,24 @@ TEST_F(ClusterLifecycleTest, ReadyServedRepairedAndBackFromQuorumLossWithNoWrite
       << out;
   EXPECT_NE(out.find("written-through-demo-client"), std::string::npos) << out;
 
+  // The operator's metrics say what the status says, and pass promtool.
+  std::string metrics;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        metrics = OperatorHttp("main", "/metrics");
+        return metrics.find("zkop_operator_clusters{phase=\"Ready\"} 1") != std::string::npos;
+      },
+      30s))
+      << metrics;
+  EXPECT_NE(metrics.find("role=\"leader\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("zkop_operator_reconcile_total{result=\"requeue\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("zkop_operator_api_requests_total{code=\"201\",verb=\"create\"}"),
+            std::string::npos)
+      << metrics;
+  std::string promtool;
+  EXPECT_EQ(Promtool(metrics, &promtool), 0) << promtool;
+  EXPECT_EQ(OperatorHttp("main", "/readyz").empty(), false);
+
   // At rest: not one API write for 60 s.
   ASSERT_TRUE(WaitFor([&] { return ConditionStatus("demo", "Progressing") == "False"; }, 60s))
       << Explain("demo");
@@ -200,6 +218,43 @@ TEST_F(ClusterLifecycleTest, OperatorKilledMidBootstrapIsFinishedByTheNextOne) {
   ASSERT_TRUE(WaitReady("boot", 180s)) << Explain("boot");
   for (int k = 1; k <= 3; ++k)
     EXPECT_TRUE(Get(res::Pods(), "boot-" + std::to_string(k))) << k;
+}
+
+TEST_F(ClusterLifecycleTest, TwoOperatorsOneLeadsAndTheOtherTakesOverWhenItStops) {
+  auto& a = StartOperator("a");
+  ASSERT_TRUE(WaitFor([&] { return OperatorLog("a").find(": leading ") != std::string::npos; }, 30s))
+      << OperatorLog("a");
+  auto& b = StartOperator("b");
+  ASSERT_TRUE(WaitFor([&] { return !OperatorHttp("b", "/readyz").empty(); }, 30s))
+      << OperatorLog("b");
+  Apply(ClusterYaml("ha", 1));
+  ASSERT_TRUE(WaitReady("ha", 180s)) << Explain("ha");
+  // Only the leader reconciles: the standby has not written a thing.
+  EXPECT_EQ(OperatorLog("b").find("applied"), std::string::npos) << OperatorLog("b");
+  EXPECT_EQ(OperatorLog("b").find(": leading "), std::string::npos);
+  EXPECT_NE(OperatorHttp("b", "/metrics").find("zkop_operator_leader 0"), std::string::npos);
+
+  // The leader stops (SIGTERM releases the Lease); the standby takes over at once and repairs.
+  ASSERT_EQ(a.Terminate(20s), 0) << OperatorLog("a");
+  ASSERT_TRUE(WaitFor([&] { return OperatorLog("b").find(": leading ") != std::string::npos; }, 10s))
+      << OperatorLog("b");
+  const auto pod = Get(res::Pods(), "ha-1");
+  ASSERT_TRUE(pod);
+  ASSERT_EQ(Kubectl({"delete", "pod", "ha-1", "--wait=false"}), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string uid = Uid(res::Pods(), "ha-1");
+        return !uid.empty() && uid != kube::UidOf(*pod);
+      },
+      60s))
+      << Explain("ha");
+  ASSERT_TRUE(WaitReady("ha", 180s)) << Explain("ha");
+  std::string events;
+  Kubectl({"get", "events", "--field-selector", "involvedObject.name=ha", "-o",
+           "custom-columns=REASON:.reason", "--no-headers"},
+          &events);
+  EXPECT_NE(events.find("MemberRecreated"), std::string::npos) << events;
+  EXPECT_TRUE(b.Running());
 }
 
 }  // namespace

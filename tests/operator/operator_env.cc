@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <fstream>
 
+#include <cpprest/http_client.h>
+
 #include "zkop/kube/resource.h"
+#include "zkop/testing/loopback.h"
 
 namespace zkop::op::testing {
 
@@ -75,8 +78,10 @@ void OperatorEnv::Apply(const std::string& yaml) {
 
 Subprocess& OperatorEnv::StartOperator(const std::string& name, std::vector<std::string> extra) {
   SubprocessOptions o;
+  const int port = zkop::testing::PickFreePort("127.0.0.1");
+  metrics_ports_[name] = port;
   o.argv = {ZKOP_OPERATOR_BIN, "run", "--kubeconfig", dir_.Path("kubeconfig"),
-            "--metrics-address", "127.0.0.1:0"};
+            "--metrics-address", "127.0.0.1:" + std::to_string(port)};
   o.argv.insert(o.argv.end(), extra.begin(), extra.end());
   o.output_file = dir_.Path("operator-" + name + ".log");
   operators_.push_back(std::make_unique<Subprocess>(o));
@@ -86,6 +91,28 @@ Subprocess& OperatorEnv::StartOperator(const std::string& name, std::vector<std:
 
 std::string OperatorEnv::OperatorLog(const std::string& name) const {
   return ReadFile(dir_.Path("operator-" + name + ".log"));
+}
+
+std::string OperatorEnv::OperatorHttp(const std::string& name, const std::string& path) {
+  try {
+    web::http::client::http_client_config cfg;
+    cfg.set_timeout(std::chrono::seconds(5));
+    web::http::client::http_client c("http://127.0.0.1:" + std::to_string(metrics_ports_[name]),
+                                     cfg);
+    web::http::http_response r = c.request(web::http::methods::GET, path).get();
+    return r.status_code() == 200 ? r.extract_string(true).get() : "";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+int OperatorEnv::Promtool(const std::string& text, std::string* out) {
+  const std::string file = dir_.Path("metrics.txt");
+  std::ofstream(file) << text;
+  Subprocess p({"/bin/sh", "-c", "promtool check metrics < " + file}, dir_.Path("promtool.log"));
+  const auto status = p.Wait(30s);
+  *out = ReadFile(dir_.Path("promtool.log"));
+  return status ? *status : -1;
 }
 
 std::optional<Json> OperatorEnv::Get(const kube::ResourceRef& ref, const std::string& name,

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ class OperatorEnv : public ::testing::Test {
   // Starts `zkop-operator run` against the emulator; `name` names its log file.
   Subprocess& StartOperator(const std::string& name, std::vector<std::string> extra = {});
   std::string OperatorLog(const std::string& name) const;
+  // GET http://127.0.0.1:<port of operator `name`>/<path>: the body ("" when no answer).
+  std::string OperatorHttp(const std::string& name, const std::string& path);
+  // `promtool check metrics` of `text`: its exit status; its output in *out.
+  int Promtool(const std::string& text, std::string* out);
 
   std::optional<Json> Get(const kube::ResourceRef& ref, const std::string& name,
                           const std::string& ns = "default");
@@ -71,6 +76,7 @@ class OperatorEnv : public ::testing::Test {
   std::unique_ptr<Subprocess> devkube_;
   std::vector<std::unique_ptr<Subprocess>> operators_;
   std::vector<std::string> operator_names_;
+  std::map<std::string, int> metrics_ports_;
   std::shared_ptr<kube::Client> client_;
   int kubectl_runs_ = 0;
 };
