@@ -54,8 +54,8 @@ std::optional<UserInfo> Security::Identify(Exchange& ex) {
   std::string token = BearerToken(req, &has_auth);
   std::optional<UserInfo> user;
   if (!token.empty()) user = tokens_.Authenticate(token, store_);
+  if (!user && !enforce_) user = AdminUser();
   if (!user) {
-    if (!enforce_) return AdminUser();
     if (has_auth) {
       kLog.Debug("rejected credentials", {{"path", req.path}});
       ReplyStatus(ex, Unauthorized());

@@ -43,13 +43,33 @@ int64_t Scaled(const Json* v, int64_t total, bool round_up, int64_t fallback) {
   return static_cast<int64_t>(round_up ? std::ceil(x) : std::floor(x));
 }
 
+// Drops nulls and empty objects, so templates compare like Go structs do (a client sending
+// `creationTimestamp: null` or `resources: {}` means the same template).
+Json Normalized(const Json& v) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, child] : v.as_object()) {
+      Json n = Normalized(child);
+      if (n.is_null() || (n.is_object() && n.size() == 0)) continue;
+      out[k] = n;
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (size_t i = 0; i < v.size(); ++i) out[i] = Normalized(v.at(i));
+    return out;
+  }
+  return v;
+}
+
 Json WithoutHash(Json tmpl) {
   if (tmpl.is_object() && tmpl.has_field("metadata") && tmpl.at("metadata").has_field("labels")) {
     Json& labels = tmpl["metadata"]["labels"];
     EraseKey(labels, kHashLabel);
     if (labels.size() == 0) EraseKey(tmpl["metadata"], "labels");
   }
-  return tmpl;
+  return Normalized(tmpl);
 }
 
 bool ScaleReplicaSet(Store& store, const Json& rs, int64_t replicas) {

@@ -28,6 +28,7 @@ void DefaultPodSpec(Json& spec) {
     for (size_t i = 0; i < cs.size(); ++i) {
       Json& c = cs[i];
       if (!c.is_object()) continue;
+      SetIfAbsent(c, "resources", Json::object());
       SetIfAbsent(c, "terminationMessagePath", Json::string("/dev/termination-log"));
       SetIfAbsent(c, "terminationMessagePolicy", Json::string("File"));
       const std::string image = GetString(c, {"image"});
@@ -95,6 +96,9 @@ void DefaultWorkload(const std::string& resource, Json& object) {
   }
   if (HasKey(spec, "template") && spec.at("template").is_object()) {
     Json& tmpl = spec["template"];
+    // Go encodes the template's zero creationTimestamp as null, so the real server shows it.
+    Json& meta = Child(tmpl, "metadata");
+    if (!HasKey(meta, "creationTimestamp")) meta["creationTimestamp"] = Json::null();
     DefaultPodSpec(Child(tmpl, "spec"));
   }
 }
