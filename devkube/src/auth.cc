@@ -166,8 +166,8 @@ RequestAttributes ParseRequestAttributes(const HttpRequest& req) {
     bool watching = legacy_watch;
     if (watch != req.query.end()) {
       std::string v = watch->second;
-      watching = watching || v == "true" || v == "1" || v == "t" || v == "T" || v == "TRUE" ||
-                 v == "True";
+      watching =
+          watching || v == "true" || v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "True";
     }
     if (a.verb == "get") a.verb = watching ? "watch" : "list";
     if (a.verb == "delete") a.verb = "deletecollection";
@@ -187,7 +187,8 @@ RequestAttributes ParseRequestAttributes(const HttpRequest& req) {
 TokenAuthority::TokenAuthority()
     : key_(RandomBytes(32)), admin_token_("devkube-admin-" + Base64Url(RandomBytes(24))) {}
 
-IssuedToken TokenAuthority::Issue(const Json& sa, const Json* pod, std::vector<std::string> audiences,
+IssuedToken TokenAuthority::Issue(const Json& sa, const Json* pod,
+                                  std::vector<std::string> audiences,
                                   std::chrono::seconds lifetime) const {
   const auto now = Clock::now();
   const std::string ns = GetString(sa, {"metadata", "namespace"});
@@ -214,9 +215,8 @@ IssuedToken TokenAuthority::Issue(const Json& sa, const Json* pod, std::vector<s
   claims["kubernetes.io"] = k8s;
   claims["nbf"] = Json::number(Unix(now));
   claims["sub"] = Json::string("system:serviceaccount:" + ns + ":" + name);
-  const std::string signing_input =
-      Base64Url(R"({"alg":"HS256","kid":"devkube","typ":"JWT"})") + "." +
-      Base64Url(claims.serialize());
+  const std::string signing_input = Base64Url(R"({"alg":"HS256","kid":"devkube","typ":"JWT"})") +
+                                    "." + Base64Url(claims.serialize());
   return {signing_input + "." + Base64Url(HmacSha256(key_, signing_input)), now + lifetime};
 }
 
@@ -242,8 +242,7 @@ std::optional<UserInfo> TokenAuthority::Authenticate(const std::string& token,
   auto sa = store.Get({"", "v1", "serviceaccounts", ns, name, ""});
   if (!sa.ok() || GetString(sa.value, {"metadata", "uid"}) != uid) return std::nullopt;
   UserInfo user = ServiceAccountUser(ns, name, uid);
-  user.extra["authentication.kubernetes.io/credential-id"] = {
-      "JTI=" + GetString(*claims, {"jti"})};
+  user.extra["authentication.kubernetes.io/credential-id"] = {"JTI=" + GetString(*claims, {"jti"})};
   if (const Json* pod = Find(*claims, {"kubernetes.io", "pod"})) {
     const std::string pod_name = GetString(*pod, {"name"});
     auto live = store.Get({"", "v1", "pods", ns, pod_name, ""});

@@ -70,8 +70,8 @@ class TokenAuthority {
   const std::string& admin_token() const { return admin_token_; }
 
   // A token for ServiceAccount `sa` (its object), optionally bound to a Pod (its object).
-  IssuedToken Issue(const Json& service_account, const Json* pod, std::vector<std::string> audiences,
-                    std::chrono::seconds lifetime) const;
+  IssuedToken Issue(const Json& service_account, const Json* pod,
+                    std::vector<std::string> audiences, std::chrono::seconds lifetime) const;
   // The user behind `token`, checking signature, expiry and the bound objects in `store`;
   // nullopt when it is not valid.
   std::optional<UserInfo> Authenticate(const std::string& token, const Store& store) const;

@@ -18,7 +18,8 @@ bool Contains(const Json& rule, const char* field, const std::string& value) {
 bool ResourceMatches(const Json& rule, const RequestAttributes& a) {
   const Json* list = Find(rule, {"resources"});
   if (!list || !list->is_array()) return false;
-  const std::string combined = a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
+  const std::string combined =
+      a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
   for (const Json& v : list->as_array()) {
     if (!v.is_string()) continue;
     const std::string& r = v.as_string();
@@ -43,8 +44,7 @@ bool UrlMatches(const Json& rule, const std::string& path) {
     if (!v.is_string()) continue;
     const std::string& u = v.as_string();
     if (u == "*" || u == path) return true;
-    if (!u.empty() && u.back() == '*' && path.rfind(u.substr(0, u.size() - 1), 0) == 0)
-      return true;
+    if (!u.empty() && u.back() == '*' && path.rfind(u.substr(0, u.size() - 1), 0) == 0) return true;
   }
   return false;
 }
@@ -87,10 +87,9 @@ std::vector<Json> Items(const Result<Json>& list) {
 // True (and *reason) when a rule of the role `ref_kind`/`ref_name` allows the request.
 bool RoleAllows(const Store& store, const std::string& ref_kind, const std::string& ref_name,
                 const std::string& ns, const RequestAttributes& a) {
-  Result<Json> role =
-      ref_kind == "ClusterRole"
-          ? store.Get({kRbac, "v1", "clusterroles", "", ref_name, ""})
-          : store.Get({kRbac, "v1", "roles", ns, ref_name, ""});
+  Result<Json> role = ref_kind == "ClusterRole"
+                          ? store.Get({kRbac, "v1", "clusterroles", "", ref_name, ""})
+                          : store.Get({kRbac, "v1", "roles", ns, ref_name, ""});
   if (!role.ok()) return false;
   const Json* rules = Find(role.value, {"rules"});
   if (!rules || !rules->is_array()) return false;
@@ -137,9 +136,8 @@ Decision Authorize(const Store& store, const RequestAttributes& a) {
     const std::string role = GetString(b, {"roleRef", "name"});
     if (GetString(b, {"roleRef", "kind"}) == "ClusterRole" &&
         RoleAllows(store, "ClusterRole", role, "", a))
-      return {true, "RBAC: allowed by ClusterRoleBinding \"" +
-                        GetString(b, {"metadata", "name"}) + "\" of ClusterRole \"" + role +
-                        "\" to " + subject};
+      return {true, "RBAC: allowed by ClusterRoleBinding \"" + GetString(b, {"metadata", "name"}) +
+                        "\" of ClusterRole \"" + role + "\" to " + subject};
   }
   if (!a.resource_request || a.ns.empty()) return {false, ""};
   for (const Json& b : Items(store.List({kRbac, "v1", "rolebindings", a.ns, "", ""}, {}))) {
@@ -188,16 +186,30 @@ void EnsureBootstrapPolicy(Store& store) {
                                            "update"};
   std::vector<std::string> all_verbs = kRead;
   all_verbs.insert(all_verbs.end(), kWrite.begin(), kWrite.end());
-  const std::vector<std::string> kCoreRead = {
-      "pods",      "pods/log",  "pods/status", "services", "services/status",
-      "endpoints", "configmaps", "persistentvolumeclaims", "persistentvolumeclaims/status",
-      "serviceaccounts", "events", "namespaces", "namespaces/status"};
-  const std::vector<std::string> kAppsRead = {"deployments", "deployments/scale",
+  const std::vector<std::string> kCoreRead = {"pods",
+                                              "pods/log",
+                                              "pods/status",
+                                              "services",
+                                              "services/status",
+                                              "endpoints",
+                                              "configmaps",
+                                              "persistentvolumeclaims",
+                                              "persistentvolumeclaims/status",
+                                              "serviceaccounts",
+                                              "events",
+                                              "namespaces",
+                                              "namespaces/status"};
+  const std::vector<std::string> kAppsRead = {"deployments",        "deployments/scale",
                                               "deployments/status", "replicasets",
-                                              "replicasets/scale", "replicasets/status"};
-  const std::vector<std::string> kCoreWrite = {"pods",    "services",   "endpoints",
-                                               "configmaps", "secrets", "persistentvolumeclaims",
-                                               "serviceaccounts", "serviceaccounts/token"};
+                                              "replicasets/scale",  "replicasets/status"};
+  const std::vector<std::string> kCoreWrite = {"pods",
+                                               "services",
+                                               "endpoints",
+                                               "configmaps",
+                                               "secrets",
+                                               "persistentvolumeclaims",
+                                               "serviceaccounts",
+                                               "serviceaccounts/token"};
   auto view = std::vector<Json>{Rule({""}, kCoreRead, kRead), Rule({"apps"}, kAppsRead, kRead),
                                 Rule({"policy"}, {"poddisruptionbudgets"}, kRead),
                                 Rule({"coordination.k8s.io"}, {"leases"}, kRead),
@@ -205,8 +217,8 @@ void EnsureBootstrapPolicy(Store& store) {
   auto edit = view;
   edit.push_back(Rule({""}, kCoreWrite, all_verbs));
   edit.push_back(Rule({""}, {"secrets"}, kRead));
-  edit.push_back(Rule({"apps"}, {"deployments", "deployments/scale", "replicasets",
-                                 "replicasets/scale"},
+  edit.push_back(Rule({"apps"},
+                      {"deployments", "deployments/scale", "replicasets", "replicasets/scale"},
                       all_verbs));
   edit.push_back(Rule({"policy"}, {"poddisruptionbudgets"}, all_verbs));
   edit.push_back(Rule({"coordination.k8s.io"}, {"leases"}, all_verbs));
@@ -214,15 +226,14 @@ void EnsureBootstrapPolicy(Store& store) {
   admin.push_back(Rule({kRbac}, {"roles", "rolebindings"}, all_verbs));
   admin.push_back(Rule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
   const std::vector<std::pair<std::string, std::vector<Json>>> roles = {
-      {"cluster-admin",
-       {Rule({"*"}, {"*"}, {"*"}), Rule({"nonResourceURLs"}, {"*"}, {"*"})}},
+      {"cluster-admin", {Rule({"*"}, {"*"}, {"*"}), Rule({"nonResourceURLs"}, {"*"}, {"*"})}},
       {"admin", admin},
       {"edit", edit},
       {"view", view},
       {"system:discovery",
        {Rule({"nonResourceURLs"},
-             {"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-              "/openapi/*", "/readyz", "/version", "/version/"},
+             {"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*",
+              "/readyz", "/version", "/version/"},
              {"get"})}},
       {"system:public-info-viewer",
        {Rule({"nonResourceURLs"}, {"/healthz", "/livez", "/readyz", "/version", "/version/"},

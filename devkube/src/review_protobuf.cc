@@ -66,7 +66,8 @@ void Append(Json& obj, const char* key, std::string_view s) {
   obj[key][obj[key].size()] = Str(s);
 }
 
-bool Decode(std::string_view bytes, const std::function<void(uint32_t, std::string_view, uint64_t)>& f) {
+bool Decode(std::string_view bytes,
+            const std::function<void(uint32_t, std::string_view, uint64_t)>& f) {
   Reader r{bytes};
   r.Each(f);
   return !r.failed;

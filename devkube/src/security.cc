@@ -70,13 +70,13 @@ std::optional<UserInfo> Security::Identify(Exchange& ex) {
   std::map<std::string, std::vector<std::string>> imp_extra;
   for (const auto& [k, v] : req.headers)
     if (k.rfind("impersonate-extra-", 0) == 0) imp_extra[k.substr(18)].push_back(v);
-  if (imp_users.empty() && imp_groups.empty() && imp_uids.empty() && imp_extra.empty())
-    return user;
+  if (imp_users.empty() && imp_groups.empty() && imp_uids.empty() && imp_extra.empty()) return user;
   if (imp_users.size() != 1) {
-    ReplyStatus(ex, ApiStatus::Error(500, "InternalError",
-                                     "Internal error occurred: requested " +
-                                         std::string(imp_users.empty() ? "groups or extra" : "users") +
-                                         " without impersonating a single user"));
+    ReplyStatus(ex,
+                ApiStatus::Error(500, "InternalError",
+                                 "Internal error occurred: requested " +
+                                     std::string(imp_users.empty() ? "groups or extra" : "users") +
+                                     " without impersonating a single user"));
     return std::nullopt;
   }
   UserInfo target;
@@ -150,10 +150,10 @@ bool Security::HandleVirtual(Exchange& ex, const RequestAttributes& a) {
   if (!a.resource_request) return false;
   const bool token = a.api_group.empty() && a.api_version == "v1" &&
                      a.resource == "serviceaccounts" && a.subresource == "token";
-  const bool authz = a.api_group == "authorization.k8s.io" && a.api_version == "v1" &&
-                     (a.resource == "selfsubjectaccessreviews" ||
-                      a.resource == "subjectaccessreviews" ||
-                      a.resource == "localsubjectaccessreviews");
+  const bool authz =
+      a.api_group == "authorization.k8s.io" && a.api_version == "v1" &&
+      (a.resource == "selfsubjectaccessreviews" || a.resource == "subjectaccessreviews" ||
+       a.resource == "localsubjectaccessreviews");
   const bool authn = a.api_group == "authentication.k8s.io" && a.api_version == "v1" &&
                      (a.resource == "selfsubjectreviews" || a.resource == "tokenreviews");
   if (!token && !authz && !authn) return false;
@@ -182,7 +182,8 @@ bool Security::HandleVirtual(Exchange& ex, const RequestAttributes& a) {
     out["apiVersion"] = Json::string("authentication.k8s.io/v1");
     out["kind"] = Json::string("SelfSubjectReview");
     out["metadata"] = Json::object();
-    out["metadata"]["creationTimestamp"] = Json::string(FormatTime(std::chrono::system_clock::now()));
+    out["metadata"]["creationTimestamp"] =
+        Json::string(FormatTime(std::chrono::system_clock::now()));
     out["status"] = Json::object();
     out["status"]["userInfo"] = a.user.ToJson();
     Reply(ex, 201, out);
@@ -211,12 +212,12 @@ void Security::TokenRequest(Exchange& ex, const RequestAttributes& a, const Json
   if (const Json* e = Find(body, {"spec", "expirationSeconds"}); e && e->is_integer())
     seconds = e->as_number().to_int64();
   if (seconds < 600)
-    return ReplyStatus(
-        ex, ApiStatus::Invalid(tr_type, a.name,
-                               {{"FieldValueInvalid",
-                                 "Invalid value: " + std::to_string(seconds) +
-                                     ": may not specify a duration less than 10 minutes",
-                                 "spec.expirationSeconds"}}));
+    return ReplyStatus(ex,
+                       ApiStatus::Invalid(tr_type, a.name,
+                                          {{"FieldValueInvalid",
+                                            "Invalid value: " + std::to_string(seconds) +
+                                                ": may not specify a duration less than 10 minutes",
+                                            "spec.expirationSeconds"}}));
   if (seconds > (int64_t{1} << 32))
     return ReplyStatus(
         ex, ApiStatus::Invalid(tr_type, a.name,
@@ -229,11 +230,11 @@ void Security::TokenRequest(Exchange& ex, const RequestAttributes& a, const Json
     const std::string kind = GetString(*ref, {"kind"});
     const std::string name = GetString(*ref, {"name"});
     if (kind != "Pod")
-      return ReplyStatus(ex, ApiStatus::Invalid(tr_type, a.name,
-                                                {{"FieldValueNotSupported",
-                                                  "Unsupported value: \"" + kind +
-                                                      "\": supported values: \"Pod\"",
-                                                  "spec.boundObjectRef.kind"}}));
+      return ReplyStatus(
+          ex, ApiStatus::Invalid(tr_type, a.name,
+                                 {{"FieldValueNotSupported",
+                                   "Unsupported value: \"" + kind + "\": supported values: \"Pod\"",
+                                   "spec.boundObjectRef.kind"}}));
     auto live = store_.Get({"", "v1", "pods", a.ns, name, ""});
     if (!live.ok()) return ReplyStatus(ex, live.status);
     const std::string uid = GetString(*ref, {"uid"});
@@ -243,9 +244,9 @@ void Security::TokenRequest(Exchange& ex, const RequestAttributes& a, const Json
                                                   ") does not match the UID in record"));
     pod = live.value;
   }
-  auto issued = tokens_.Issue(sa.value, pod ? &*pod : nullptr,
-                              StringList(Find(body, {"spec", "audiences"})),
-                              std::chrono::seconds(seconds));
+  auto issued =
+      tokens_.Issue(sa.value, pod ? &*pod : nullptr, StringList(Find(body, {"spec", "audiences"})),
+                    std::chrono::seconds(seconds));
   Json out = body;
   out["apiVersion"] = Json::string("authentication.k8s.io/v1");
   out["kind"] = Json::string("TokenRequest");
@@ -274,8 +275,8 @@ void Security::AccessReview(Exchange& ex, const RequestAttributes& a, const Json
     if (q.user.name.empty() && q.user.groups.empty()) {
       ResourceType t;
       t.group = "authorization.k8s.io";
-      t.kind = a.resource == "subjectaccessreviews" ? "SubjectAccessReview"
-                                                    : "LocalSubjectAccessReview";
+      t.kind =
+          a.resource == "subjectaccessreviews" ? "SubjectAccessReview" : "LocalSubjectAccessReview";
       return ReplyStatus(ex, ApiStatus::Invalid(t, "",
                                                 {{"FieldValueRequired",
                                                   "Required value: at least one of user or "
@@ -296,11 +297,11 @@ void Security::AccessReview(Exchange& ex, const RequestAttributes& a, const Json
       ResourceType t;
       t.group = "authorization.k8s.io";
       t.kind = "LocalSubjectAccessReview";
-      return ReplyStatus(ex, ApiStatus::Invalid(t, "",
-                                                {{"FieldValueInvalid",
-                                                  "Invalid value: \"" + q.ns +
-                                                      "\": must match metadata.namespace",
-                                                  "spec.resourceAttributes.namespace"}}));
+      return ReplyStatus(
+          ex, ApiStatus::Invalid(t, "",
+                                 {{"FieldValueInvalid",
+                                   "Invalid value: \"" + q.ns + "\": must match metadata.namespace",
+                                   "spec.resourceAttributes.namespace"}}));
     }
   } else {
     q.path = GetString(body, {"spec", "nonResourceAttributes", "path"});

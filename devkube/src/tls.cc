@@ -37,8 +37,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, Free> ext(
-      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  std::unique_ptr<X509_EXTENSION, Free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   Check(ext != nullptr, "X509V3_EXT_conf_nid");
   Check(X509_add_ext(cert, ext.get(), -1) == 1, "X509_add_ext");
 }
@@ -68,9 +67,7 @@ Cert NewCert(EVP_PKEY* key, const std::string& cn, const std::string& org, long 
   return cert;
 }
 
-void Sign(X509* cert, EVP_PKEY* key) {
-  Check(X509_sign(cert, key, EVP_sha256()) > 0, "X509_sign");
-}
+void Sign(X509* cert, EVP_PKEY* key) { Check(X509_sign(cert, key, EVP_sha256()) > 0, "X509_sign"); }
 
 std::string Pem(X509* cert) {
   std::unique_ptr<BIO, Free> bio(BIO_new(BIO_s_mem()));

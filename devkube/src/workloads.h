@@ -16,8 +16,9 @@ namespace zkop::devkube {
 
 // Server-side defaults (k8s.io/kubernetes/pkg/apis/apps/v1/defaults.go and the core pod
 // template defaults): replicas 1; Deployment strategy RollingUpdate 25%/25%,
-// revisionHistoryLimit 10, progressDeadlineSeconds 600; pod template restartPolicy, terminationGracePeriodSeconds, dnsPolicy, schedulerName, securityContext,
-// container terminationMessagePath/Policy, imagePullPolicy, port protocol.
+// revisionHistoryLimit 10, progressDeadlineSeconds 600; pod template restartPolicy,
+// terminationGracePeriodSeconds, dnsPolicy, schedulerName, securityContext, container
+// terminationMessagePath/Policy, imagePullPolicy, port protocol.
 void DefaultWorkload(const std::string& resource, Json& object);
 
 // The pod-template-hash label value: FNV-32a of the template (and collisionCount), rendered

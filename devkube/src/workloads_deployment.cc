@@ -151,8 +151,8 @@ std::optional<Json> CreateNewReplicaSet(Store& store, const Json& d, int64_t rev
   rs["spec"] = spec;
   auto created = store.Create({"apps", "v1", "replicasets", ns, "", ""}, rs);
   if (created.ok()) return created.value;
-  kLog.Warn("cannot create replica set", {{"deployment", ns + "/" + name},
-                                          {"error", created.status.message}});
+  kLog.Warn("cannot create replica set",
+            {{"deployment", ns + "/" + name}, {"error", created.status.message}});
   if (created.status.code == 409) {  // a hash collision: the next sync uses another name
     Json patch = Json::object();
     patch["status"] = Json::object();
@@ -176,8 +176,9 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
   const bool recreate = GetString(d, {"spec", "strategy", "type"}) == "Recreate";
   const bool paused = Find(d, {"spec", "paused"}) && d.at("spec").at("paused").is_boolean() &&
                       d.at("spec").at("paused").as_bool();
-  int64_t max_surge = recreate ? 0 : Scaled(Find(d, {"spec", "strategy", "rollingUpdate", "maxSurge"}),
-                                            replicas, true, 0);
+  int64_t max_surge = recreate ? 0
+                               : Scaled(Find(d, {"spec", "strategy", "rollingUpdate", "maxSurge"}),
+                                        replicas, true, 0);
   int64_t max_unavailable =
       recreate ? 0
                : Scaled(Find(d, {"spec", "strategy", "rollingUpdate", "maxUnavailable"}), replicas,
@@ -250,8 +251,9 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
           Json::string(std::to_string(replicas + max_surge));
       patch["spec"] = Json::object();
       patch["spec"]["minReadySeconds"] = Json::number(Int(d, {"spec", "minReadySeconds"}, 0));
-      auto r = store.Patch({"apps", "v1", "replicasets", ns, GetString(*new_rs, {"metadata", "name"}), ""},
-                           PatchType::kMerge, patch.serialize());
+      auto r = store.Patch(
+          {"apps", "v1", "replicasets", ns, GetString(*new_rs, {"metadata", "name"}), ""},
+          PatchType::kMerge, patch.serialize());
       if (r.ok()) new_rs = r.value;
     }
     const int64_t new_spec = Int(*new_rs, {"spec", "replicas"}, 0);
@@ -287,13 +289,14 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
                GetString(b, {"metadata", "creationTimestamp"});
       });
       const int64_t min_available = replicas - max_unavailable;
-      const int64_t new_unavailable = Int(*new_rs, {"spec", "replicas"}, 0) -
-                                      Int(*new_rs, {"status", "availableReplicas"}, 0);
+      const int64_t new_unavailable =
+          Int(*new_rs, {"spec", "replicas"}, 0) - Int(*new_rs, {"status", "availableReplicas"}, 0);
       int64_t max_down = total_spec() - min_available - std::max<int64_t>(0, new_unavailable);
       // First the old Pods that are not available anyway (cleanupUnhealthyReplicas).
       for (Json& rs : old_rss) {
         if (max_down <= 0) break;
-        int64_t unhealthy = Int(rs, {"spec", "replicas"}, 0) - Int(rs, {"status", "availableReplicas"}, 0);
+        int64_t unhealthy =
+            Int(rs, {"spec", "replicas"}, 0) - Int(rs, {"status", "availableReplicas"}, 0);
         int64_t down = std::min(unhealthy, max_down);
         if (down <= 0) continue;
         int64_t to = Int(rs, {"spec", "replicas"}, 0) - down;
@@ -359,8 +362,8 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
                       "Deployment has minimum availability.", stamp, prev_available)
           : Condition("Available", "False", "MinimumReplicasUnavailable",
                       "Deployment does not have minimum availability.", stamp, prev_available);
-  if (prev_available && GetString(*prev_available, {"status"}) ==
-                            GetString(available_cond, {"status"}))
+  if (prev_available &&
+      GetString(*prev_available, {"status"}) == GetString(available_cond, {"status"}))
     available_cond["lastUpdateTime"] = prev_available->at("lastUpdateTime");
   const bool complete = updated == replicas && available == replicas && old_active == 0 &&
                         actual == replicas && !paused;
@@ -377,19 +380,19 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
                               stamp, prev_progress);
   } else if (complete) {
     progress_cond = Condition("Progressing", "True", "NewReplicaSetAvailable",
-                              "ReplicaSet \"" + new_name + "\" has successfully progressed.",
-                              stamp, prev_progress);
+                              "ReplicaSet \"" + new_name + "\" has successfully progressed.", stamp,
+                              prev_progress);
     if (prev_progress && GetString(*prev_progress, {"reason"}) == "NewReplicaSetAvailable")
       progress_cond = *prev_progress;
   } else if (!created_name.empty()) {
-    progress_cond = Condition("Progressing", "True", "NewReplicaSetCreated",
-                              "Created new replica set \"" + created_name + "\"", stamp,
-                              prev_progress);
+    progress_cond =
+        Condition("Progressing", "True", "NewReplicaSetCreated",
+                  "Created new replica set \"" + created_name + "\"", stamp, prev_progress);
   } else if (changed || counts_changed() || !prev_progress ||
              GetString(*prev_progress, {"reason"}) == "NewReplicaSetAvailable") {
-    progress_cond = Condition("Progressing", "True", "ReplicaSetUpdated",
-                              "ReplicaSet \"" + new_name + "\" is progressing.", stamp,
-                              prev_progress);
+    progress_cond =
+        Condition("Progressing", "True", "ReplicaSetUpdated",
+                  "ReplicaSet \"" + new_name + "\" is progressing.", stamp, prev_progress);
   } else {
     progress_cond = *prev_progress;
     auto last = ParseTime(GetString(*prev_progress, {"lastUpdateTime"}));
@@ -397,8 +400,8 @@ std::chrono::milliseconds SyncDeployment(Store& store, const std::string& ns,
     if (GetString(*prev_progress, {"status"}) == "True" && last &&
         now > *last + std::chrono::seconds(deadline))
       progress_cond = Condition("Progressing", "False", "ProgressDeadlineExceeded",
-                                "ReplicaSet \"" + new_name + "\" has timed out progressing.",
-                                stamp, prev_progress);
+                                "ReplicaSet \"" + new_name + "\" has timed out progressing.", stamp,
+                                prev_progress);
   }
   status["conditions"] = Json::array({available_cond, progress_cond});
   // Annotations the Deployment itself carries: its current revision.

@@ -205,16 +205,16 @@ std::chrono::milliseconds SyncReplicaSet(Store& store, const std::string& ns,
       pod["spec"] = tmpl.has_field("spec") ? tmpl.at("spec") : Json::object();
       auto created = store.Create({"", "v1", "pods", ns, "", ""}, pod);
       if (!created.ok()) {
-        kLog.Warn("cannot create pod", {{"replicaset", ns + "/" + name},
-                                        {"error", created.status.message}});
+        kLog.Warn("cannot create pod",
+                  {{"replicaset", ns + "/" + name}, {"error", created.status.message}});
         break;
       }
     }
   } else if (diff > 0) {
     std::sort(active.begin(), active.end(), DeleteFirst);
     for (int64_t i = 0; i < std::min(diff, kBurstReplicas); ++i)
-      store.Delete({"", "v1", "pods", ns, GetString(active[static_cast<size_t>(i)],
-                                                   {"metadata", "name"}), ""});
+      store.Delete({"", "v1", "pods", ns,
+                    GetString(active[static_cast<size_t>(i)], {"metadata", "name"}), ""});
   }
   if (diff != 0) pods = owned();
   // Status (calculateStatus): terminating and finished pods do not count.

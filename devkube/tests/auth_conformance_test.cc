@@ -22,9 +22,13 @@ class AuthTest : public DevkubeTest {
     CreateYaml("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
                "metadata: {name: " + sa + "-role}\nrules: " + rules);
     CreateYaml("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-               "metadata: {name: " + sa + "-binding}\n"
-               "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: " + sa + "-role}\n"
-               "subjects: [{kind: ServiceAccount, name: " + sa + "}]");
+               "metadata: {name: " + sa +
+                   "-binding}\n"
+                   "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: " +
+                   sa +
+                   "-role}\n"
+                   "subjects: [{kind: ServiceAccount, name: " +
+                   sa + "}]");
     Reply r = client().Post("/api/v1/namespaces/default/serviceaccounts/" + sa + "/token",
                             Yaml("apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\n"
                                  "spec: {expirationSeconds: 3600}"));
@@ -85,10 +89,11 @@ TEST(RequestAttributesTest, VerbsAndResourcesAsTheRealServerParsesThem) {
 // ("pods/log" is not "pods"), resourceNames; a denied request is 403 Forbidden worded like
 // kube-apiserver's responsewriters.Forbidden.
 TEST_F(AuthTest, ServiceAccountTokenIsAuthorizedByItsRole) {
-  std::string token = ServiceAccountWithRole(
-      "reader", "[{apiGroups: [\"\"], resources: [pods], verbs: [get, list, watch]},"
-                " {apiGroups: [\"\"], resources: [configmaps], verbs: [get],"
-                "  resourceNames: [allowed]}]");
+  std::string token =
+      ServiceAccountWithRole("reader",
+                             "[{apiGroups: [\"\"], resources: [pods], verbs: [get, list, watch]},"
+                             " {apiGroups: [\"\"], resources: [configmaps], verbs: [get],"
+                             "  resourceNames: [allowed]}]");
   ASSERT_FALSE(token.empty());
   CreateYaml("/api/v1/namespaces/default/configmaps", "metadata: {name: allowed}");
   CreateYaml("/api/v1/namespaces/default/configmaps", "metadata: {name: other}");
@@ -146,8 +151,7 @@ TEST_F(AuthTest, ClusterRolesBindingsAndNonResourceUrls) {
              "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, "
              "name: secret-reader}\n"
              "subjects: [{kind: ServiceAccount, name: op, namespace: default}]");
-  Reply t = client().Post("/api/v1/namespaces/default/serviceaccounts/op/token",
-                          Yaml("spec: {}"));
+  Reply t = client().Post("/api/v1/namespaces/default/serviceaccounts/op/token", Yaml("spec: {}"));
   ASSERT_EQ(t.status, 201) << t.body;
   Client sa = As(GetString(t.json, {"status", "token"}));
   EXPECT_EQ(sa.Get("/api/v1/namespaces/other/secrets").status, 200);
@@ -173,12 +177,13 @@ TEST_F(AuthTest, TokenRequestAndSelfSubjectReview) {
   EXPECT_EQ(GetString(short_lived.json, {"message"}),
             "TokenRequest.authentication.k8s.io \"bot\" is invalid: spec.expirationSeconds: "
             "Invalid value: 60: may not specify a duration less than 10 minutes");
-  Reply missing = client().Post("/api/v1/namespaces/default/serviceaccounts/nobody/token",
-                                Yaml("spec: {}"));
+  Reply missing =
+      client().Post("/api/v1/namespaces/default/serviceaccounts/nobody/token", Yaml("spec: {}"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(GetString(missing.json, {"message"}), "serviceaccounts \"nobody\" not found");
-  Reply t = client().Post("/api/v1/namespaces/default/serviceaccounts/bot/token",
-                          Yaml("apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec: {}"));
+  Reply t =
+      client().Post("/api/v1/namespaces/default/serviceaccounts/bot/token",
+                    Yaml("apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec: {}"));
   ASSERT_EQ(t.status, 201) << t.body;
   EXPECT_EQ(GetString(t.json, {"kind"}), "TokenRequest");
   EXPECT_FALSE(GetString(t.json, {"status", "expirationTimestamp"}).empty());
@@ -189,8 +194,9 @@ TEST_F(AuthTest, TokenRequestAndSelfSubjectReview) {
   ASSERT_EQ(who.status, 201) << who.body;
   EXPECT_EQ(GetString(who.json, {"status", "userInfo", "username"}),
             "system:serviceaccount:default:bot");
-  EXPECT_EQ(who.json["status"]["userInfo"]["groups"].serialize(),
-            R"(["system:serviceaccounts","system:serviceaccounts:default","system:authenticated"])");
+  EXPECT_EQ(
+      who.json["status"]["userInfo"]["groups"].serialize(),
+      R"(["system:serviceaccounts","system:serviceaccounts:default","system:authenticated"])");
   EXPECT_EQ(client().Get("/apis/authentication.k8s.io/v1/selfsubjectreviews").status, 405);
   // Deleting the ServiceAccount invalidates its tokens (here: back to the insecure admin).
   client().Delete("/api/v1/namespaces/default/serviceaccounts/bot");
@@ -208,8 +214,8 @@ TEST_F(AuthTest, AccessReviewsAndImpersonation) {
   auto ssar = [&](Client& c, const std::string& verb, const std::string& resource) {
     Reply r = c.Post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                      Yaml("apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\n"
-                          "spec: {resourceAttributes: {namespace: default, verb: " + verb +
-                          ", group: apps, resource: " + resource + "}}"));
+                          "spec: {resourceAttributes: {namespace: default, verb: " +
+                          verb + ", group: apps, resource: " + resource + "}}"));
     EXPECT_EQ(r.status, 201) << r.body;
     return r;
   };
@@ -260,15 +266,15 @@ TEST_F(AuthTest, DiscoveryListsTheAuthGroups) {
 // self-reviews for every authenticated user.
 TEST_F(AuthTest, BootstrapPolicyGrantsDiscoveryToAuthenticatedUsers) {
   CreateYaml("/api/v1/namespaces/default/serviceaccounts", "metadata: {name: plain}");
-  Reply t = client().Post("/api/v1/namespaces/default/serviceaccounts/plain/token",
-                          Yaml("spec: {}"));
+  Reply t =
+      client().Post("/api/v1/namespaces/default/serviceaccounts/plain/token", Yaml("spec: {}"));
   Client sa = As(GetString(t.json, {"status", "token"}));
   EXPECT_EQ(sa.Get("/apis").status, 200);
   EXPECT_EQ(sa.Get("/version").status, 200);
-  EXPECT_EQ(sa.Post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                    Yaml("kind: SelfSubjectReview"))
-                .status,
-            201);
+  EXPECT_EQ(
+      sa.Post("/apis/authentication.k8s.io/v1/selfsubjectreviews", Yaml("kind: SelfSubjectReview"))
+          .status,
+      201);
   EXPECT_EQ(sa.Get("/api/v1/namespaces/default/pods").status, 403);
 }
 

@@ -35,7 +35,8 @@ class WorkloadsTest : public DevkubeTest {
     store().Patch({"", "v1", "pods", "default", GetString(pod, {"metadata", "name"}), "status"},
                   PatchType::kMerge,
                   R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True",)"
-                  R"("lastTransitionTime":")" + now + R"("}]}})");
+                  R"("lastTransitionTime":")" +
+                      now + R"("}]}})");
   }
   template <typename F>
   bool WaitFor(F done, std::chrono::milliseconds timeout = 10s) {
@@ -105,7 +106,8 @@ TEST_F(WorkloadsTest, DeploymentMakesReplicaSetAndPods) {
     EXPECT_EQ(GetString(p, {"metadata", "generateName"}), "web-" + hash + "-");
   }
   EXPECT_TRUE(WaitFor([&] {
-    return GetString(Deployment(), {"metadata", "annotations", "deployment.kubernetes.io/revision"}) == "1";
+    return GetString(Deployment(),
+                     {"metadata", "annotations", "deployment.kubernetes.io/revision"}) == "1";
   }));
   for (const Json& p : Pods()) MarkReady(p);
   ASSERT_TRUE(WaitFor([&] {
@@ -151,8 +153,9 @@ TEST_F(WorkloadsTest, RollingUpdateHonoursSurgeAndUnavailability) {
     return GetString(Deployment()["status"]["conditions"][1], {"reason"}) ==
            "NewReplicaSetAvailable";
   }));
-  store().Patch({"apps", "v1", "deployments", "default", "web", ""}, PatchType::kStrategic,
-                R"({"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"V","value":"2"}]}]}}}})");
+  store().Patch(
+      {"apps", "v1", "deployments", "default", "web", ""}, PatchType::kStrategic,
+      R"({"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"V","value":"2"}]}]}}}})");
   int max_pods = 0, min_ready = 4, steps = 0;
   bool done = false;
   while (!done && steps++ < 200) {
@@ -170,7 +173,8 @@ TEST_F(WorkloadsTest, RollingUpdateHonoursSurgeAndUnavailability) {
         break;
       }
     Json d = Deployment();
-    done = Find(d, {"status", "updatedReplicas"}) && d["status"]["updatedReplicas"].as_integer() == 4 &&
+    done = Find(d, {"status", "updatedReplicas"}) &&
+           d["status"]["updatedReplicas"].as_integer() == 4 &&
            d["status"]["replicas"].as_integer() == 4 &&
            d["status"]["availableReplicas"].as_integer() == 4;
   }
@@ -180,11 +184,13 @@ TEST_F(WorkloadsTest, RollingUpdateHonoursSurgeAndUnavailability) {
   auto rss = ReplicaSets();
   ASSERT_EQ(rss.size(), 2u);
   for (const Json& rs : rss) {
-    std::string rev = GetString(rs, {"metadata", "annotations", "deployment.kubernetes.io/revision"});
+    std::string rev =
+        GetString(rs, {"metadata", "annotations", "deployment.kubernetes.io/revision"});
     EXPECT_EQ(rs.at("spec").at("replicas").as_integer(), rev == "2" ? 4 : 0) << rev;
   }
   EXPECT_TRUE(WaitFor([&] {
-    return GetString(Deployment(), {"metadata", "annotations", "deployment.kubernetes.io/revision"}) == "2";
+    return GetString(Deployment(),
+                     {"metadata", "annotations", "deployment.kubernetes.io/revision"}) == "2";
   }));
 }
 

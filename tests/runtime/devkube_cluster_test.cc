@@ -109,15 +109,18 @@ TEST_F(DevkubeClusterTest, PodSeesOnlyWhatItsRoleAllows) {
             0)
       << Out();
   EXPECT_EQ(Out(), "yes\n");
-  EXPECT_EQ(Kubectl({"auth", "can-i", "list", "secrets",
-                     "--as=system:serviceaccount:default:reader"}),
-            1);
+  EXPECT_EQ(
+      Kubectl({"auth", "can-i", "list", "secrets", "--as=system:serviceaccount:default:reader"}),
+      1);
   EXPECT_EQ(Out(), "no\n");
   const std::string sa = "/var/run/secrets/kubernetes.io/serviceaccount";
   const std::string kubectl_in_pod =
       "kubectl --server=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT "
-      "--certificate-authority=" + sa + "/ca.crt --token=\"$(cat " + sa + "/token)\" "
-      "--cache-dir=\"$HOME/kube-cache\" -n \"$(cat " + sa + "/namespace)\"";
+      "--certificate-authority=" +
+      sa + "/ca.crt --token=\"$(cat " + sa +
+      "/token)\" "
+      "--cache-dir=\"$HOME/kube-cache\" -n \"$(cat " +
+      sa + "/namespace)\"";
   const std::string mode_line = "      echo \"mode=$(stat -L -c %a " + sa + "/token)\"\n";
   Apply(R"(apiVersion: v1
 kind: Pod
@@ -132,8 +135,10 @@ spec:
     - sh
     - -c
     - |
-      )" + kubectl_in_pod + R"( get pods -o name; echo "pods rc=$?"
-      )" + kubectl_in_pod + R"( get secrets; echo "secrets rc=$?"
+      )" +
+        kubectl_in_pod + R"( get pods -o name; echo "pods rc=$?"
+      )" +
+        kubectl_in_pod + R"( get secrets; echo "secrets rc=$?"
 )" + mode_line);
   ASSERT_EQ(Kubectl({"wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/in-cluster",
                      "--timeout=60s"}),
@@ -195,13 +200,11 @@ TEST_F(DevkubeClusterTest, RolloutsWithRealPods) {
   ASSERT_EQ(Kubectl({"rollout", "status", "deploy/web", "--timeout=60s"}), 0) << Out();
   EXPECT_NE(Out().find("deployment \"web\" successfully rolled out"), std::string::npos);
   ASSERT_EQ(Kubectl({"get", "deploy", "web"}), 0);
-  EXPECT_EQ(Out().substr(0, Out().find('\n')),
-            "NAME   READY   UP-TO-DATE   AVAILABLE   AGE");
+  EXPECT_EQ(Out().substr(0, Out().find('\n')), "NAME   READY   UP-TO-DATE   AVAILABLE   AGE");
   EXPECT_NE(Out().find("web    2/2     2            2"), std::string::npos) << Out();
   ASSERT_EQ(Kubectl({"set", "env", "deploy/web", "VERSION=2"}), 0) << Out();
   Subprocess status({"/usr/bin/kubectl", "--kubeconfig", dir_.Path("kubeconfig"), "--cache-dir",
-                     dir_.Path("kube-cache-2"), "rollout", "status", "deploy/web",
-                     "--timeout=90s"},
+                     dir_.Path("kube-cache-2"), "rollout", "status", "deploy/web", "--timeout=90s"},
                     dir_.Path("rollout.log"));
   int min_available = 2, samples = 0;
   while (status.Running() && samples < 400) {

@@ -26,9 +26,10 @@ bool PodWorker::SyncServiceAccount(std::string* error) {
     const std::string dir = pod_dir_ + "/volumes/kube-api-access";
     bool changed = false;
     std::string why;
-    if (!ProjectFiles(dir, {{"token", sa.token, 0600}, {"ca.crt", sa.ca_pem, 0644},
-                            {"namespace", sa.ns, 0644}},
-                      &changed, &why)) {
+    if (!ProjectFiles(
+            dir,
+            {{"token", sa.token, 0600}, {"ca.crt", sa.ca_pem, 0644}, {"namespace", sa.ns, 0644}},
+            &changed, &why)) {
       *error = "MountVolume.SetUp failed for volume \"kube-api-access\": " + why;
       return false;
     }
