@@ -11,6 +11,7 @@
 
 #include "discovery.h"
 #include "json_util.h"
+#include "security.h"
 #include "selectors.h"
 #include "table.h"
 #include "zkop/log/log.h"
@@ -305,6 +306,7 @@ void ApiHandler::Handle(Exchange& ex) {
   const HttpRequest& req = ex.request();
   kLog.Debug("request", {{"method", req.method}, {"path", req.path}});
   if (PlayFault(ex)) return;
+  if (security_ && security_->Intercept(ex)) return;
   std::vector<std::string> seg = Split(req.path);
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (get) {

@@ -17,6 +17,8 @@
 
 namespace zkop::devkube {
 
+class Security;
+
 class ApiHandler {
  public:
   ApiHandler(Store& store, std::chrono::milliseconds bookmark_interval)
@@ -28,6 +30,9 @@ class ApiHandler {
   }
 
   void Handle(Exchange& ex);
+  // Authentication, authorization and the review/token endpoints (security.h) run before
+  // routing; null: none. Set before serving.
+  void set_security(Security* security) { security_ = security; }
 
   void InjectFault(Fault fault);
   void ClearFaults();
@@ -43,6 +48,7 @@ class ApiHandler {
   void HandleWatch(Exchange& ex, const Route& route);
 
   Store& store_;
+  Security* security_ = nullptr;
   std::chrono::milliseconds bookmark_interval_;
   std::string server_address_;
   mutable std::mutex mu_;  // guards server_address_, faults_, log_ and log_source_

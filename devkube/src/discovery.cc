@@ -218,7 +218,7 @@ std::optional<Json> ApiResourceList(const std::vector<ResourceType>& types,
     r["singularName"] = Json::string(t.singular);
     r["namespaced"] = Json::boolean(t.namespaced);
     r["kind"] = Json::string(t.kind);
-    r["verbs"] = Strings(kVerbs);
+    r["verbs"] = Strings(t.verbs.empty() ? kVerbs : t.verbs);
     if (!t.short_names.empty()) r["shortNames"] = Strings(t.short_names);
     if (!t.categories.empty()) r["categories"] = Strings(t.categories);
     r["storageVersionHash"] = Json::string(
@@ -239,6 +239,13 @@ std::optional<Json> ApiResourceList(const std::vector<ResourceType>& types,
     };
     if (t.status_subresource) sub("status", t.kind);
     if (t.scale) sub("scale", "Scale");
+    if (t.group.empty() && t.resource == "serviceaccounts") {  // TokenRequest
+      sub("token", "TokenRequest");
+      Json& s = resources[n - 1];
+      s["group"] = Json::string("authentication.k8s.io");
+      s["version"] = Json::string("v1");
+      s["verbs"] = Strings({"create"});
+    }
   }
   if (n == 0) return std::nullopt;
   Json list = Json::object();
@@ -251,7 +258,8 @@ std::optional<Json> ApiResourceList(const std::vector<ResourceType>& types,
 
 Json OpenApiV3Index(const std::vector<ResourceType>& types) {
   std::set<std::pair<std::string, std::string>> gvs;
-  for (const ResourceType& t : types) gvs.insert({t.group, t.version});
+  for (const ResourceType& t : types)
+    if (t.verbs.empty()) gvs.insert({t.group, t.version});
   Json paths = Json::object();
   for (const auto& [g, v] : gvs) {
     std::string key = g.empty() ? "api/" + v : "apis/" + g + "/" + v;
@@ -273,7 +281,7 @@ std::optional<Json> OpenApiV3Document(const std::vector<ResourceType>& types,
   Json schemas = Json::object();
   bool any = false;
   for (const ResourceType& t : types) {
-    if (t.group != group || t.version != version) continue;
+    if (t.group != group || t.version != version || !t.verbs.empty()) continue;
     any = true;
     std::string prefix = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
     std::string coll = prefix + (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.resource;

@@ -9,8 +9,10 @@
 #include <cpprest/json.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <stdexcept>
 
 #include "zkop/http/health_server.h"
@@ -42,9 +44,13 @@ std::string PercentDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+int NativeHandle(tcp::socket& s) { return s.native_handle(); }
+int NativeHandle(asio::ssl::stream<tcp::socket>& s) { return s.next_layer().native_handle(); }
+
+template <typename Stream>
 class ExchangeImpl : public Exchange {
  public:
-  ExchangeImpl(tcp::socket& socket, HttpRequest request, unsigned version, bool keep_alive,
+  ExchangeImpl(Stream& socket, HttpRequest request, unsigned version, bool keep_alive,
                const std::atomic<bool>& stopping)
       : socket_(socket),
         request_(std::move(request)),
@@ -96,7 +102,7 @@ class ExchangeImpl : public Exchange {
   }
 
   bool ClientClosed() override {
-    pollfd p{socket_.native_handle(), POLLIN | POLLRDHUP, 0};
+    pollfd p{NativeHandle(socket_), POLLIN | POLLRDHUP, 0};
     if (::poll(&p, 1, 0) <= 0) return false;
     if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
     char c;
@@ -110,7 +116,7 @@ class ExchangeImpl : public Exchange {
   bool keep_alive() const { return keep_alive_; }
 
  private:
-  tcp::socket& socket_;
+  Stream& socket_;
   HttpRequest request_;
   unsigned version_;
   bool keep_alive_;
@@ -121,8 +127,27 @@ class ExchangeImpl : public Exchange {
 
 }  // namespace
 
-HttpServer::HttpServer(const std::string& listen, HttpHandler handler)
+std::vector<std::string> HttpRequest::HeaderValues(std::string_view lower_name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) out.push_back(v);
+  return out;
+}
+
+HttpServer::HttpServer(const std::string& listen, HttpHandler handler, const TlsIdentity* tls)
     : handler_(std::move(handler)) {
+  if (tls) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code tls_ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1,
+                     tls_ec);
+    ctx->use_certificate_chain(asio::buffer(tls->cert_pem), tls_ec);
+    if (!tls_ec) ctx->use_private_key(asio::buffer(tls->key_pem), asio::ssl::context::pem, tls_ec);
+    if (tls_ec) throw std::runtime_error("cannot use the serving certificate: " + tls_ec.message());
+    tls_context_ = ctx;
+  }
   http::Endpoint ep;
   std::string error;
   if (!http::ParseEndpoint(listen, &ep, &error)) throw std::runtime_error(error);
@@ -215,6 +240,29 @@ void HttpServer::Serve(Connection* conn) {
   boost::system::error_code ec;
   socket.assign(tcp::v4(), conn->fd, ec);
   if (ec) socket.assign(tcp::v6(), conn->fd, ec);
+  if (!ec && tls_context_) {
+    asio::ssl::stream<tcp::socket> tls(std::move(socket),
+                                       *static_cast<asio::ssl::context*>(tls_context_.get()));
+    tls.handshake(asio::ssl::stream_base::server, ec);
+    if (!ec)
+      ServeStream(tls);
+    else
+      kLog.Debug("TLS handshake failed", {{"error", ec.message()}});
+    MarkDone(conn);
+    // No TLS close_notify exchange: a gone peer would block it. The TCP close ends it.
+    tls.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    tls.next_layer().close(ec);
+    return;
+  }
+  if (!ec) ServeStream(socket);
+  MarkDone(conn);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+template <typename Stream>
+void HttpServer::ServeStream(Stream& socket) {
+  boost::system::error_code ec;
   beast::flat_buffer buffer;
   while (!stopping_ && !ec) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -243,7 +291,12 @@ void HttpServer::Serve(Connection* conn) {
     r.body = std::move(req.body());
     r.content_type = std::string(req[bhttp::field::content_type]);
     r.accept = std::string(req[bhttp::field::accept]);
-    ExchangeImpl ex(socket, std::move(r), req.version(), req.keep_alive(), stopping_);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    ExchangeImpl<Stream> ex(socket, std::move(r), req.version(), req.keep_alive(), stopping_);
     try {
       handler_(ex);
     } catch (const std::exception& e) {
@@ -266,14 +319,13 @@ void HttpServer::Serve(Connection* conn) {
     if (ex.streaming()) ex.EndStream();
     if (!ex.keep_alive()) break;
   }
-  {
-    // Once done, the destructor no longer touches this descriptor.
-    std::lock_guard<std::mutex> lock(mu_);
-    conn->fd = -1;
-    conn->done = true;
-  }
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
+}
+
+void HttpServer::MarkDone(Connection* conn) {
+  // Once done, the destructor no longer touches this descriptor.
+  std::lock_guard<std::mutex> lock(mu_);
+  conn->fd = -1;
+  conn->done = true;
 }
 
 }  // namespace zkop::devkube

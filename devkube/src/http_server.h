@@ -4,6 +4,7 @@
 // Contract:
 //  - The constructor binds and starts accepting; it throws std::runtime_error naming the
 //    address when binding fails. Nothing else throws.
+//  - With a TlsIdentity it serves HTTPS only (TLS 1.2+; no client certificates are asked for).
 //  - The handler runs on the connection's thread; several handlers run concurrently.
 //  - The destructor stops accepting, shuts every connection down (streaming handlers see
 //    Stopping() or a failed write), and joins all threads.
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -30,6 +32,10 @@ struct HttpRequest {
   std::string body;
   std::string content_type;
   std::string accept;
+  // Every request header as (lower-case name, value), in order (bounded by the header limit).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The values of header `lower_name` ("authorization", "impersonate-group", ...).
+  std::vector<std::string> HeaderValues(std::string_view lower_name) const;
 };
 
 struct HttpResponse {
@@ -56,9 +62,17 @@ class Exchange {
 
 using HttpHandler = std::function<void(Exchange&)>;
 
+// The server's certificate chain and key (PEM) for HTTPS.
+struct TlsIdentity {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class HttpServer {
  public:
-  HttpServer(const std::string& listen, HttpHandler handler);
+  // `tls` null: plain HTTP. Throws std::runtime_error when the identity is unusable.
+  HttpServer(const std::string& listen, HttpHandler handler,
+             const TlsIdentity* tls = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -74,9 +88,13 @@ class HttpServer {
   };
   void AcceptLoop();
   void Serve(Connection* conn);
+  template <typename Stream>
+  void ServeStream(Stream& stream);
+  void MarkDone(Connection* conn);
   void ReapFinished();
 
   HttpHandler handler_;
+  std::shared_ptr<void> tls_context_;  // boost::asio::ssl::context when serving HTTPS
   std::string host_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;

@@ -27,7 +27,11 @@ int main(int argc, char** argv) {
       "Usage: zkop-devkube --listen 127.0.0.1:0 --kubeconfig-out FILE [options]\nOptions");
   opts.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
       "listen", po::value(&listen)->default_value("127.0.0.1:0"),
-      "host:port to serve plain HTTP on; port 0 picks a free port")(
+      "host:port to serve HTTPS on; port 0 picks a free port")(
+      "insecure-http",
+      "serve plain HTTP without authentication or authorization (the old insecure port: "
+      "requests act as the admin unless they carry a ServiceAccount token)")(
+      "no-controllers", "do not run the Deployment / ReplicaSet / ServiceAccount controllers")(
       "kubeconfig-out", po::value(&kubeconfig),
       "write a kubeconfig for the served URL to this file")(
       "namespace", po::value(&ns)->default_value("default"), "the kubeconfig's namespace")(
@@ -81,6 +85,8 @@ int main(int argc, char** argv) {
     options.listen = listen;
     options.state_file = state_file;
     options.watch_history = history;
+    options.secure = !vm.count("insecure-http");
+    options.controllers = !vm.count("no-controllers");
     zkop::devkube::ApiServer server(options);
     if (!kubeconfig.empty()) server.WriteKubeconfig(kubeconfig, ns);
     // The local pod runtime (docs/pod-runtime.md) runs the stored Pods as processes.
@@ -102,6 +108,12 @@ int main(int argc, char** argv) {
         if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a pod state directory in /tmp");
         pods.state_dir = temp_pod_dir = tmpl;
       }
+      // Pods find the API like in a real cluster: KUBERNETES_SERVICE_* and their
+      // ServiceAccount token (docs/pod-runtime.md).
+      pods.in_cluster = zkop::devkube::pods::InClusterApi{
+          server.host(), server.port(), [&server](const web::json::value& pod) {
+            return server.ServiceAccountForPod(pod);
+          }};
       cluster = zkop::devkube::pods::MakeStoreCluster(server.store());
       runtime = std::make_shared<zkop::devkube::pods::PodRuntime>(*cluster, pods);
       // `kubectl logs`: the API serves the container's log file. The weak pointer keeps a

@@ -1,5 +1,7 @@
 #include "zkop/devkube/resource_types.h"
 
+#include <algorithm>
+
 #include "json_util.h"
 
 namespace zkop::devkube {
@@ -89,12 +91,31 @@ std::vector<ResourceType> MakeBuiltins() {
       true, false);
   add(Builtin("", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}), false, false);
   {
-    ResourceType& d = add(Builtin("apps", "v1", "deployments", "Deployment", true, {"deploy"},
-                                  {Col("Up-to-date", "integer", ".status.updatedReplicas"),
-                                   Col("Available", "integer", ".status.availableReplicas")}),
-                          true, true);
+    // Cells without a JSONPath are computed like kubectl's printers (table.cc).
+    auto wide = [](std::vector<PrinterColumn> cols) {
+      for (const char* w : {"Containers", "Images", "Selector"})
+        cols.push_back(Col(w, "string", "", 1));
+      return cols;
+    };
+    ResourceType& d =
+        add(Builtin("apps", "v1", "deployments", "Deployment", true, {"deploy"},
+                    wide({Col("Ready", "string", ""), Col("Up-to-date", "integer", ""),
+                          Col("Available", "integer", "")})),
+            true, true);
+    // AGE before the -o wide columns, as kubectl's printer has it.
+    auto age_first = [](ResourceType& t) {
+      std::rotate(t.columns.end() - 4, t.columns.end() - 1, t.columns.end());
+    };
+    age_first(d);
     d.scale = ScaleSubresource{".spec.replicas", ".status.replicas", ""};
     d.categories = {"all"};
+    ResourceType& rs = add(Builtin("apps", "v1", "replicasets", "ReplicaSet", true, {"rs"},
+                                   wide({Col("Desired", "integer", ""), Col("Current", "integer", ""),
+                                         Col("Ready", "integer", "")})),
+                           true, true);
+    age_first(rs);
+    rs.scale = ScaleSubresource{".spec.replicas", ".status.replicas", ""};
+    rs.categories = {"all"};
   }
   add(Builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {"pdb"},
               {Col("Max Unavailable", "string", ".spec.maxUnavailable"),
@@ -108,6 +129,18 @@ std::vector<ResourceType> MakeBuiltins() {
         std::tuple{"clusterroles", "ClusterRole", false},
         std::tuple{"clusterrolebindings", "ClusterRoleBinding", false}}) {
     add(Builtin("rbac.authorization.k8s.io", "v1", res, kind, ns, {}), false, false);
+  }
+  // Access reviews and SelfSubjectReview: create-only, answered by the front door (security.h).
+  for (auto [group, res, kind, ns] :
+       {std::tuple{"authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false},
+        std::tuple{"authentication.k8s.io", "tokenreviews", "TokenReview", false},
+        std::tuple{"authorization.k8s.io", "localsubjectaccessreviews",
+                   "LocalSubjectAccessReview", true},
+        std::tuple{"authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                   false},
+        std::tuple{"authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview",
+                   false}}) {
+    add(Builtin(group, "v1", res, kind, ns, {}), false, false).verbs = {"create"};
   }
   add(Builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
               false, {"crd", "crds"}, {Col("Created At", "string", ".metadata.creationTimestamp")}),

@@ -1,6 +1,7 @@
 // The write path: create, update (main resource and status), scale; server-side defaults of
 // built-ins, name rules, and the custom-resource schema step.
 #include "schema.h"
+#include "workloads.h"
 #include "store_impl.h"
 
 namespace zkop::devkube {
@@ -76,6 +77,7 @@ std::string SpecPart(Json object, bool status_subresource) {
 
 // Server-side defaults of the few built-in fields zkop and kubectl look at.
 void DefaultBuiltin(const ResourceType& type, Json& object, uint32_t* next_cluster_ip) {
+  if (type.group == "apps") DefaultWorkload(type.resource, object);  // workloads.h
   if (type.group != "") return;
   if (type.resource == "services") {
     Json& spec = Child(object, "spec");

@@ -34,6 +34,36 @@ Json PodCell(const std::string& column, const Json& pod) {
   return Json::string(GetString(pod, {"status", "phase"}));
 }
 
+// Deployment and ReplicaSet columns as kubectl's printers compute them (status counts are
+// int32 in Go: absent prints 0); -o wide adds CONTAINERS, IMAGES and SELECTOR.
+Json WorkloadCell(const std::string& column, const Json& obj) {
+  auto count = [&](std::initializer_list<std::string_view> path) {
+    const Json* v = Find(obj, path);
+    return v && v->is_integer() ? v->as_integer() : 0;
+  };
+  const Json* replicas = Find(obj, {"spec", "replicas"});
+  const int desired = replicas && replicas->is_integer() ? replicas->as_integer() : 1;
+  if (column == "Ready" && GetString(obj, {"kind"}) == "Deployment")
+    return Json::string(std::to_string(count({"status", "readyReplicas"})) + "/" +
+                        std::to_string(desired));
+  if (column == "Ready") return Json::number(count({"status", "readyReplicas"}));
+  if (column == "Up-to-date") return Json::number(count({"status", "updatedReplicas"}));
+  if (column == "Available") return Json::number(count({"status", "availableReplicas"}));
+  if (column == "Desired") return Json::number(desired);
+  if (column == "Current") return Json::number(count({"status", "replicas"}));
+  std::string out;
+  if (column == "Containers" || column == "Images") {
+    if (const Json* cs = Find(obj, {"spec", "template", "spec", "containers"}); cs && cs->is_array())
+      for (const Json& c : cs->as_array())
+        out += (out.empty() ? "" : ",") + GetString(c, {column == "Images" ? "image" : "name"});
+  } else if (column == "Selector") {
+    if (const Json* ml = Find(obj, {"spec", "selector", "matchLabels"}); ml && ml->is_object())
+      for (const auto& [k, v] : ml->as_object())
+        out += (out.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.as_string() : "");
+  }
+  return Json::string(out);
+}
+
 }  // namespace
 
 IncludeObject ParseIncludeObject(const std::string& value) {
@@ -74,7 +104,8 @@ Json ToTable(const ResourceType& type, const std::vector<Json>& objects, const J
     cells[0] = Json::string(GetString(obj, {"metadata", "name"}));
     for (const PrinterColumn& c : type.columns) {
       if (c.json_path.empty()) {
-        cells[cells.size()] = PodCell(c.name, obj);
+        cells[cells.size()] =
+            type.group == "apps" ? WorkloadCell(c.name, obj) : PodCell(c.name, obj);
         continue;
       }
       auto v = EvalJsonPath(obj, c.json_path);

@@ -23,6 +23,7 @@ Reply Client::Do(const std::string& method, const std::string& target, const std
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, host_);
   req.set(bhttp::field::accept, accept);
+  for (const auto& [k, v] : headers) req.insert(k, v);
   if (!body.empty()) req.set(bhttp::field::content_type, content_type);
   req.body() = body;
   req.prepare_payload();

@@ -48,6 +48,8 @@ class Client {
   Reply Delete(const std::string& target, const std::string& body = "") const {
     return Do("DELETE", target, body);
   }
+  // Extra request headers ("Authorization", "Impersonate-User", ...), sent with every request.
+  std::vector<std::pair<std::string, std::string>> headers;
 
  private:
   std::string host_;

@@ -59,11 +59,12 @@ TEST_F(ServerTest, StateFileSurvivesRestart) {
       std::runtime_error);
 }
 
-// The program prints its URL first, writes a kubeconfig, serves, and exits 0 on SIGTERM.
+// The program prints its URL first, writes a kubeconfig, serves, and exits 0 on SIGTERM
+// (plain HTTP here; HTTPS, the default, is covered with kubectl in auth_kubectl_test.cc).
 TEST_F(ServerTest, ProgramServesAndStopsOnSigterm) {
   zkop::testing::TempDir dir("devkube-prog");
   std::string out = dir.Path("out.txt");
-  zkop::testing::Subprocess p({ZKOP_DEVKUBE_BIN, "--no-pods", "--listen", host_ + ":0",
+  zkop::testing::Subprocess p({ZKOP_DEVKUBE_BIN, "--no-pods", "--insecure-http", "--listen", host_ + ":0",
                                "--kubeconfig-out", dir.Path("kubeconfig")},
                               out);
   std::string first;

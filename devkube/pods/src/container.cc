@@ -44,6 +44,7 @@ EnvList Environment(const ContainerContext& ctx) {
     auto it = ctx.image->mount_env.find(m.container_path);
     if (it != ctx.image->mount_env.end()) Put(&env, it->second, m.host_path);
   }
+  for (const auto& [k, v] : ctx.service_env) Put(&env, k, v);
   for (const auto& [k, v] : ctx.pod_env) Put(&env, k, RewritePath(v, ctx.mounts));
   if (!ctx.hosts_file.empty()) {
     std::string java_opts = Get(env, "JAVA_OPTS");

@@ -210,7 +210,8 @@ void PodWorker::Run() {
     // The Pod's names resolve before its first process starts.
     if (!ip_.empty()) PublishEndpoint();
     std::string volume_error;
-    const bool volumes_ok = !ip_.empty() && SyncVolumes(&volume_error);
+    const bool volumes_ok =
+        !ip_.empty() && SyncVolumes(&volume_error) && SyncServiceAccount(&volume_error);
     ApplySpecChanges();
     if (SyncInitContainers(volumes_ok, volume_error)) {
       for (auto& c : containers_) SyncContainer(*c, volumes_ok, volume_error);
@@ -328,6 +329,7 @@ ContainerContext PodWorker::ContextFor(const Container& c) const {
       ctx.mounts.push_back({Str(vm, "mountPath"), host});
     }
   }
+  AddInClusterView(ctx);
   return ctx;
 }
 

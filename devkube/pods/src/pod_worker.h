@@ -65,6 +65,9 @@ class PodWorker {
   void Prepare();
   void PublishEndpoint();
   bool SyncVolumes(std::string* error);
+  // The ServiceAccount files (RuntimeOptions::in_cluster), projected once; false + *error when
+  // they cannot be.
+  bool SyncServiceAccount(std::string* error);
   std::vector<Container*> AllContainers();
   void SyncContainer(Container& c, bool volumes_ok, const std::string& volume_error);
   // Runs init containers one after the other; true once all have completed.
@@ -83,6 +86,8 @@ class PodWorker {
   // The exec hook ("preStop", "postStart") of `c` as a launch, or nullopt without one.
   std::optional<LaunchSpec> HookSpec(const Container& c, const char* hook) const;
   ContainerContext ContextFor(const Container& c) const;
+  // KUBERNETES_SERVICE_* and the ServiceAccount mount (in_cluster.cc).
+  void AddInClusterView(ContainerContext& ctx) const;
   web::json::value BuildStatus();
   void PublishStatus();
   void SetWaiting(Container& c, std::string reason, std::string message);
@@ -98,6 +103,8 @@ class PodWorker {
   std::map<std::string, std::pair<std::string, std::string>> conditions_;  // type -> status, time
   std::map<std::string, std::string> projected_versions_;  // volume -> source resourceVersion
   std::map<std::string, std::string> volume_dirs_;         // volume name -> host directory
+  std::string sa_dir_;      // host dir of /var/run/secrets/kubernetes.io/serviceaccount
+  bool sa_synced_ = false;  // the ServiceAccount view was decided (mounted or not)
   std::vector<std::unique_ptr<Container>> init_containers_;
   std::vector<std::unique_ptr<Container>> containers_;
   bool init_failed_ = false;  // an init container failed under restartPolicy Never

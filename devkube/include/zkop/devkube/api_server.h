@@ -1,5 +1,7 @@
 // zkop-devkube's HTTP front: a local stand-in for kube-apiserver that kubectl, client-go style
-// clients and zkop's own Kubernetes client accept (plain HTTP, no authentication).
+// clients and zkop's own Kubernetes client accept — HTTPS with bearer-token authentication and
+// RBAC (`secure`), or plain HTTP without enforcement — plus the in-process controllers
+// (Deployment, ReplicaSet, ServiceAccount) a kube-controller-manager would run.
 //
 // Contract:
 //  - The constructor binds and starts serving on its own threads (one per connection); it
@@ -28,6 +30,26 @@ struct ApiServerOptions {
   size_t watch_history = 5000;         // events kept for watch resume (older: 410 Gone)
   // How often a watch with allowWatchBookmarks=true gets a BOOKMARK event.
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(10)};
+  // true: HTTPS with a CA and serving certificate made at start (SANs: the listen address,
+  // 127.0.0.1, ::1, localhost, kubernetes, kubernetes.default[.svc[.cluster.local]]); every
+  // request is authenticated (admin token, ServiceAccount tokens, else system:anonymous) and
+  // authorized with RBAC; the bootstrap ClusterRoles/Bindings are created; the kubeconfig
+  // carries the CA and the admin token. false: plain HTTP, the old insecure port — requests
+  // without a valid ServiceAccount token act as the admin.
+  bool secure = false;
+  // Run the controllers: Deployment and ReplicaSet; with `secure` also the ServiceAccount
+  // controller (a "default" ServiceAccount per namespace) and the kube-root-ca.crt publisher.
+  bool controllers = true;
+};
+
+// What a kubelet projects into a Pod for its ServiceAccount (the kube-api-access volume):
+// a token bound to the Pod, the cluster CA and the namespace.
+struct PodServiceAccount {
+  bool mount = false;  // automountServiceAccountToken: the Pod's, else the ServiceAccount's, else true
+  std::string token;   // valid one year, bound to the Pod (the real server's extended expiry)
+  std::string ca_pem;
+  std::string ns;
+  std::string error;  // non-empty: cannot mount (e.g. "serviceaccount \"x\" not found")
 };
 
 // A failure the server plays back to matching requests, for clients' retry and timeout tests.
@@ -52,12 +74,18 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  std::string url() const;  // "http://127.0.0.1:<port>"
+  std::string url() const;  // "https://127.0.0.1:<port>" (secure) or "http://..."
   uint16_t port() const;
-  // Writes a kubeconfig (cluster "devkube", user with a dummy token, context "devkube",
-  // namespace `ns`) pointing at url(). Throws std::runtime_error when the file cannot be
-  // written.
+  std::string host() const;  // the address Pods reach the API on (KUBERNETES_SERVICE_HOST)
+  // Writes a kubeconfig (cluster "devkube" with the CA as certificate-authority-data when
+  // secure, user "devkube" with the admin token, context "devkube", namespace `ns`) pointing
+  // at url(), mode 0600. Throws std::runtime_error when the file cannot be written.
   void WriteKubeconfig(const std::string& path, const std::string& ns = "default") const;
+  std::string ca_pem() const;       // the cluster CA (PEM); empty when not secure
+  std::string admin_token() const;  // authenticates as kubernetes-admin (system:masters)
+  // The ServiceAccount view for `pod` (its spec.serviceAccountName, "default" when unset).
+  // Not secure: mount is false.
+  PodServiceAccount ServiceAccountForPod(const web::json::value& pod) const;
 
   Store& store();
 

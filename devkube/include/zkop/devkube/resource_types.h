@@ -49,6 +49,9 @@ struct ResourceType {
   bool custom = false;
   // Field selector keys besides metadata.name / metadata.namespace.
   std::vector<std::string> field_labels;
+  // Discovery verbs. Empty: the full set of a stored resource. Non-empty (["create"]): a
+  // resource with no stored objects (access reviews), answered by the front door.
+  std::vector<std::string> verbs;
 
   // "v1" or "apps/v1".
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }

@@ -35,6 +35,7 @@ struct Mount {
 struct ContainerContext {
   const ImageEntry* image = nullptr;  // required
   EnvList pod_env;                    // ResolveEnv's result
+  EnvList service_env;                // KUBERNETES_SERVICE_* (before pod_env, which wins)
   std::vector<Mount> mounts;
   std::string hostname;
   std::string hosts_file;

@@ -13,8 +13,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "zkop/devkube/api_server.h"
 
 #include "zkop/devkube/pods/cluster.h"
 #include "zkop/devkube/pods/image_table.h"
@@ -22,6 +27,19 @@
 #include "zkop/devkube/pods/process.h"
 
 namespace zkop::devkube::pods {
+
+// The in-cluster view of the API a Pod gets (what the kubelet and the ServiceAccount admission
+// plugin give a real Pod): KUBERNETES_SERVICE_HOST / _PORT / _PORT_HTTPS and KUBERNETES_PORT*
+// in every container, and — unless automountServiceAccountToken says no — the files token
+// (0600), ca.crt and namespace in a host directory mounted at
+// /var/run/secrets/kubernetes.io/serviceaccount (path-rewritten like every mount; its host
+// path is also in ZKOP_SERVICEACCOUNT_DIR for programs that compute the path themselves).
+struct InClusterApi {
+  std::string host;  // the API server's address as Pods reach it
+  uint16_t port = 0;
+  // The ServiceAccount view of a Pod (ApiServer::ServiceAccountForPod). Called once per Pod.
+  std::function<PodServiceAccount(const web::json::value& pod)> service_account;
+};
 
 struct RuntimeOptions {
   std::string state_dir;  // required: pods/ (per-Pod dirs, logs, hosts) and claims/ live here
@@ -37,6 +55,8 @@ struct RuntimeOptions {
   std::chrono::milliseconds backoff_reset{std::chrono::minutes(10)};
   // How long the destructor lets processes exit after SIGTERM before SIGKILL.
   std::chrono::milliseconds stop_grace{std::chrono::seconds(5)};
+  // Unset: Pods get no KUBERNETES_SERVICE_* variables and no ServiceAccount files.
+  std::optional<InClusterApi> in_cluster;
 };
 
 class PodRuntime {
