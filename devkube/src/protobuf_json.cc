@@ -18,8 +18,6 @@ constexpr const char* kMicroTime = "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTi
 constexpr const char* kFieldsV1 = "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1";
 constexpr const char* kIntOrString = "k8s.io.apimachinery.pkg.util.intstr.IntOrString";
 constexpr const char* kQuantity = "k8s.io.apimachinery.pkg.api.resource.Quantity";
-// Go's zero time.Time (0001-01-01T00:00:00Z) in Unix seconds.
-constexpr int64_t kGoZeroTimeSeconds = -62135596800;
 
 bool IsZero(const Json& v) {
   if (v.is_null()) return true;
@@ -30,19 +28,6 @@ bool IsZero(const Json& v) {
                                        : v.as_number().to_double() == 0;
   if (v.is_array() || v.is_object()) return v.size() == 0;
   return false;
-}
-
-// Days since 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2 ? 1 : 0);
 }
 
 class Converter {
@@ -220,27 +205,6 @@ class Converter {
 };
 
 }  // namespace
-
-std::optional<std::string> FormatUnixTime(int64_t seconds, int32_t nanos, bool micro_digits) {
-  // 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, the years RFC 3339 can write.
-  if (seconds < kGoZeroTimeSeconds || seconds > 253402300799 || nanos < 0 || nanos >= 1000000000)
-    return std::nullopt;
-  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
-  int64_t rest = seconds - days * 86400;
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(days, &year, &month, &day);
-  char buf[48];
-  int hh = static_cast<int>(rest / 3600), mm = static_cast<int>(rest / 60 % 60),
-      ss = static_cast<int>(rest % 60);
-  if (micro_digits)
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<int>(year),
-                  month, day, hh, mm, ss, nanos / 1000);
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(year), month,
-                  day, hh, mm, ss);
-  return std::string(buf);
-}
 
 std::string ValidUtf8(const std::string& s) {
   std::string out;

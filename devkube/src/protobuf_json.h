@@ -24,6 +24,7 @@
 #include <string>
 
 #include "json_util.h"
+#include "k8s_time.h"
 
 namespace zkop::devkube {
 
@@ -37,11 +38,6 @@ inline constexpr int kMaxProtoDepth = 64;
 
 // The JSON form of `message`; nullopt and *error on failure.
 std::optional<Json> ProtoToJson(const google::protobuf::Message& message, ProtoJsonError* error);
-
-// RFC 3339 in UTC: "2024-05-01T10:00:00Z" (micro_digits = false) or
-// "2024-05-01T10:00:00.123456Z". nullopt outside years 0001..9999 or for nanos outside
-// [0, 1e9).
-std::optional<std::string> FormatUnixTime(int64_t seconds, int32_t nanos, bool micro_digits);
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD (as Go's encoding/json does).
 std::string ValidUtf8(const std::string& text);
