@@ -123,10 +123,10 @@ TEST_F(ProtobufConformance, AcceptNegotiation) {
 TEST_F(ProtobufConformance, GoBooleanQueryParameters) {
   const std::string cms = "/api/v1/namespaces/default/configmaps";
   for (const char* yes : {"True", "true", "TRUE", "t", "T", "1", ""}) {
-    auto w = Watch(cms + "?timeoutSeconds=1&watch=" + yes);
+    auto w = Watch(cms + "?watch=" + yes);
     EXPECT_EQ(w->status(), 200) << yes;
-    EXPECT_TRUE(w->Ended(std::chrono::seconds(5))) << yes;  // a stream that times out
-    EXPECT_FALSE(w->Next(std::chrono::milliseconds(10))) << yes;
+    // A list would be complete at once; a watch stays open.
+    EXPECT_FALSE(w->Ended(std::chrono::milliseconds(200))) << yes;
   }
   for (const char* no : {"false", "False", "FALSE", "0"}) {
     Reply list = client().Get(cms + "?watch=" + no);

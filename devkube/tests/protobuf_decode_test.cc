@@ -100,6 +100,8 @@ const KubectlCase
                 {"service", "v1", "Service", R"({"apiVersion":"v1","kind":"Service","metadata":{"labels":{"app":"zk"},"name":"zk"},"spec":{"ports":[{"name":"2181-2181","port":2181,"protocol":"TCP","targetPort":2181},{"name":"80-http","port":80,"protocol":"TCP","targetPort":"http"}],"selector":{"app":"zk"},"type":"ClusterIP"}})"},
 };
 
+void PrintTo(const KubectlCase& c, std::ostream* os) { *os << c.fixture; }
+
 class KubectlBodies : public ::testing::TestWithParam<KubectlCase> {};
 
 TEST_P(KubectlBodies, DecodeToKubectlsOwnJson) {
