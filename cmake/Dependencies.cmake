@@ -8,6 +8,9 @@ find_package(yaml-cpp REQUIRED)        # 0.7: the target is plain `yaml-cpp`
 find_package(prometheus-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options system)
 find_package(GTest REQUIRED)
+# Kubernetes protobuf request bodies in zkop-devkube (libprotobuf-dev, protobuf-compiler);
+# CMake's FindProtobuf module: protobuf::libprotobuf and protobuf_generate().
+find_package(Protobuf REQUIRED)
 
 # The ZooKeeper C client ships neither a CMake config nor a pkg-config file.
 find_path(ZOOKEEPER_INCLUDE_DIR zookeeper/zookeeper.h REQUIRED)

@@ -11,6 +11,7 @@
 
 #include "discovery.h"
 #include "json_util.h"
+#include "protobuf_body.h"
 #include "security.h"
 #include "selectors.h"
 #include "table.h"
@@ -76,9 +77,15 @@ std::string Query(const HttpRequest& req, const std::string& key) {
   return it == req.query.end() ? "" : it->second;
 }
 
+// A boolean query parameter as the real server converts it (apimachinery's
+// Convert_Slice_string_To_bool): absent is false; "0" and any case of "false" are false;
+// every other value, "" included (`?watch`), is true.
 bool TrueParam(const HttpRequest& req, const std::string& key) {
-  std::string v = Query(req, key);
-  return v == "true" || v == "1";
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return false;
+  std::string v = it->second;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v != "0" && v != "false";
 }
 
 ApiStatus PathNotFound() {
@@ -108,7 +115,14 @@ WriteOptions WriteOptionsFrom(const HttpRequest& req, ApiStatus* error) {
 DeleteOptions DeleteOptionsFrom(const HttpRequest& req, ApiStatus* error) {
   DeleteOptions o;
   Json body = Json::object();
-  if (!req.body.empty()) {
+  if (!req.body.empty() && IsProtobufContentType(req.content_type)) {
+    Result<Json> decoded = DecodeProtobufBody(req.body, "v1", "DeleteOptions");
+    if (!decoded.ok()) {
+      *error = decoded.status;
+      return o;
+    }
+    body = decoded.value;
+  } else if (!req.body.empty()) {
     std::string why;
     auto parsed = ParseJson(req.body, &why);
     if (!parsed || !parsed->is_object()) {
@@ -310,7 +324,8 @@ void ApiHandler::Handle(Exchange& ex) {
   std::vector<std::string> seg = Split(req.path);
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (get) {
-    if (req.path == "/version") return ex.Respond(JsonResponse(200, VersionInfo()));
+    if (req.path == "/version" || req.path == "/version/")
+      return ex.Respond(JsonResponse(200, VersionInfo()));
     if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz")
       return ex.Respond({200, "text/plain; charset=utf-8", "ok", {}});
     if (req.path == "/api") {
@@ -371,6 +386,13 @@ void ApiHandler::Handle(Exchange& ex) {
     if (type && type->namespaced && rest.size() > 1) type.reset();  // needs a namespace
   }
   if (!type || rest.size() > 3) return ex.Respond(StatusResponse(PathNotFound()));
+  // Responses are always JSON: a client that accepts nothing else gets what a JSON-only
+  // server sends (clients list application/json after protobuf and get JSON).
+  if (AcceptsOnlyProtobuf(req.accept))
+    return ex.Respond(StatusResponse(
+        ApiStatus::Error(406, "NotAcceptable",
+                         "only the following media types are accepted: application/json, "
+                         "application/json;as=Table;v=v1;g=meta.k8s.io")));
   route.type = *type;
   route.ref.resource = rest[0];
   if (rest.size() >= 2) route.ref.name = rest[1];
@@ -395,6 +417,15 @@ void ApiHandler::HandleResource(Exchange& ex, const Route& route) {
     ex.Respond(out);
   };
   auto parse_body = [&](Json* out) {
+    if (IsProtobufContentType(req.content_type)) {
+      Result<Json> decoded = DecodeProtobufBody(req.body, route.type.ApiVersion(), route.type.kind);
+      if (!decoded.ok()) {
+        ex.Respond(StatusResponse(decoded.status));
+        return false;
+      }
+      *out = std::move(decoded.value);
+      return true;
+    }
     std::string why;
     auto body = ParseJson(req.body, &why);
     if (!body) {

@@ -121,6 +121,13 @@ std::vector<ResourceType> MakeBuiltins() {
               {Col("Max Unavailable", "string", ".spec.maxUnavailable"),
                Col("Allowed Disruptions", "integer", ".status.disruptionsAllowed")}),
       true, true);
+  // events.k8s.io/v1 Events: their own collection here (the real server stores them with the
+  // core/v1 Events and converts field names; see docs/devkube.md).
+  add(Builtin("events.k8s.io", "v1", "events", "Event", true, {"ev"},
+              {Col("Type", "string", ".type"), Col("Reason", "string", ".reason"),
+               Col("Note", "string", ".note")}),
+      false, false)
+      .field_labels = {"reason", "type", "reportingController"};
   add(Builtin("coordination.k8s.io", "v1", "leases", "Lease", true, {},
               {Col("Holder", "string", ".spec.holderIdentity")}),
       false, false);

@@ -1,5 +1,6 @@
 // The write path: create, update (main resource and status), scale; server-side defaults of
 // built-ins, name rules, and the custom-resource schema step.
+#include "k8s_time.h"
 #include "schema.h"
 #include "workloads.h"
 #include "store_impl.h"
@@ -260,6 +261,7 @@ Result<Json> Store::Impl::CreateLocked(const ResourceType& type, const ResourceR
   if (type.has_generation) meta["generation"] = Json::number(1);
   InitialStatus(type, object);
   DefaultBuiltin(type, object, &next_cluster_ip_);
+  if (r.status = NormalizeMicroTimes(type, object); !r.ok()) return r;
   if (type.custom) {
     r.status = ApplySchema(type, name, options, object, &r.warnings);
     if (!r.ok()) return r;
@@ -376,6 +378,7 @@ Result<Json> Store::Impl::UpdateLocked(const ResourceType& type, const ResourceR
       }
     }
     DefaultBuiltin(type, next, &next_cluster_ip_);
+    if (r.status = NormalizeMicroTimes(type, next); !r.ok()) return r;
     if (!GetString(current, {"metadata", "deletionTimestamp"}).empty()) {
       for (const std::string& f : Finalizers(next)) {
         bool had = false;
