@@ -5,7 +5,8 @@
 # dubbo.properties; only the first can bind. zkop-agent names the conflict (check exits 1,
 # the log and /metrics say it), registers only the provider that listens; then billing's port
 # is fixed and both are registered — shown with the znodes. Everything started here is
-# stopped on exit, failure or Ctrl-C.
+# stopped on exit, failure or Ctrl-C. With DEMO_KUBECTL set (a kubectl command line for the
+# demo's cluster), the cluster is scaled to 5 members and back to 3 while both are registered.
 set -euo pipefail
 BUILD_DIR=$(cd "${1:?usage: demo-agent.sh BUILD_DIR ZK_CONNECT}" && pwd)
 ZK_CONNECT=${2:?usage: demo-agent.sh BUILD_DIR ZK_CONNECT}
@@ -126,6 +127,26 @@ for iface in com.example.orders.OrderService com.example.billing.BillingService;
   show "$CLI" ls /dubbo/$iface/providers
   "$CLI" --connect "$ZK_CONNECT" ls "/dubbo/$iface/providers"
 done
+
+if [ -n "${DEMO_KUBECTL:-}" ]; then
+  say "kubectl scale zkc demo --replicas 5, then back to 3: one member at a time, through reconfig"
+  for n in 5 3; do
+    show kubectl scale zkc demo --replicas $n
+    $DEMO_KUBECTL scale zkc demo --replicas $n
+    sleep 2
+    $DEMO_KUBECTL wait --for=jsonpath='{.status.readyReplicas}'=$n zookeepercluster/demo --timeout=240s >/dev/null
+    $DEMO_KUBECTL wait --for=condition=Progressing=False zookeepercluster/demo --timeout=240s >/dev/null
+    show kubectl get zkc demo
+    $DEMO_KUBECTL get zkc demo
+  done
+  show kubectl get events "| grep -E 'Scaling|MemberAdded|MemberRemoved'"
+  $DEMO_KUBECTL get events --sort-by=.lastTimestamp | grep -E 'Scaling|MemberAdded|MemberRemoved' | sed 's/^/  /' | cut -c1-160 || true
+  say "The Dubbo registrations are still in place"
+  for iface in com.example.orders.OrderService com.example.billing.BillingService; do
+    show "$CLI" ls /dubbo/$iface/providers
+    "$CLI" --connect "$ZK_CONNECT" ls "/dubbo/$iface/providers"
+  done
+fi
 
 say "SIGTERM: the agent removes its registrations, then closes its session"
 kill -TERM "$AGENT_PID"

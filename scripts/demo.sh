@@ -97,6 +97,7 @@ chapter_cluster() {
   local hosts
   hosts=$(ls "$DEMO_TMP"/pods/pods/default_demo-1_*/hosts | head -1)
   export LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_HOSTS="$hosts"
+  export DEMO_KUBECTL="env -u LD_PRELOAD kubectl --kubeconfig $KUBECONFIG_FILE --cache-dir $DEMO_TMP/kube-cache"
   ZK_CONNECT=demo-client.default.svc.cluster.local:2181
 
   say "One client writes, a second reads, through the Service demo-client"
