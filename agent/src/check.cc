@@ -47,7 +47,8 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
           << ",\"application\":" << JsonString(d.application)
           << ",\"source\":" << JsonString(d.source)
           << ",\"state\":" << JsonString(StateLabel(dec.state)) << ",\"port\":" << dec.bind_port
-          << ",\"registryPort\":" << dec.registry_port << ",\"pid\":" << dec.pid << ",\"paths\":[";
+          << ",\"registryPort\":" << dec.registry_port << ",\"pid\":" << dec.pid
+          << ",\"holder\":" << JsonString(dec.holder) << ",\"paths\":[";
       for (size_t k = 0; k < desired.paths[i].size(); ++k) {
         out << (k ? "," : "") << JsonString(desired.paths[i][k]);
       }
@@ -82,6 +83,9 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
       out << ")";
     }
     out << "\n";
+    if (dec.state == ServiceState::kRegister && !dec.holder.empty()) {
+      out << "  holder: " << dec.holder << "\n";
+    }
     for (const auto& p : desired.paths[i]) out << "  path:   " << p << "\n";
     if (!desired.urls[i].empty()) out << "  url:    " << desired.urls[i] << "\n";
     if (!dec.reason.empty()) out << "  reason: " << dec.reason << "\n";

@@ -13,7 +13,7 @@ TEST(Check, ReportsStatesAndExitStatus) {
   AgentConfig c = ParseConfig(config::YamlReader::LoadString(
       "zookeeper: {connect: z:2181}\napplication: demo\nhost: 10.0.0.1\nservices:\n"
       "  - interface: a.B\n    port: 20880\n    methods: [x]\n"
-      "  - interface: c.D\n    port: 20881\n",
+      "  - interface: c.D\n    port: 20881\n    process: demo.jar\n",
       "agent.yaml"));
   auto declared = Resolve(
       c, [](const std::string&) { return std::nullopt; },
