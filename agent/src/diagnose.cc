@@ -77,7 +77,7 @@ std::string Side(const Declared& d) {
 // holder's command line contains it. A holder that merely does not look like `d`
 // (`java -jar app.jar`) is no evidence.
 std::string EvidenceAgainst(const Declared& d, const std::vector<ProcessInfo>& holders,
-                           const std::vector<const Declared*>& providers) {
+                            const std::vector<const Declared*>& providers) {
   if (!d.process.empty()) {
     return "its command line does not contain process: \"" + d.process.str() + "\"";
   }
