@@ -37,6 +37,21 @@ Registrations::Registrations(const AgentConfig& config, const std::vector<Declar
       agent_pid_(agent_pid),
       stamps_(declared.size()),
       group_of_(declared.size()) {
+  // Services declared more than once with everything that goes into the URL equal render
+  // the same node: only the first is desired (config.h DuplicateServices warns about them).
+  std::map<std::string, uint32_t> by_identity;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    const Declared& d = declared[i];
+    std::string id = d.interface_name + '\n' + d.version + '\n' + d.group + '\n' + d.protocol +
+                     '\n' + d.application + '\n' + d.host + (d.anyhost ? "\n1" : "\n0");
+    for (const auto& m : d.methods) id += '\n' + m;
+    for (const auto& [k, v] : d.parameters) id += '\n' + k + '=' + v;
+    auto [it, added] = by_identity.emplace(std::move(id), static_cast<uint32_t>(i));
+    if (!added) {
+      if (duplicate_of_.empty()) duplicate_of_.assign(declared.size(), kNotDuplicate);
+      duplicate_of_[i] = it->second;
+    }
+  }
   std::map<std::pair<std::string_view, std::string_view>, uint32_t> by_app;
   for (size_t i = 0; i < declared.size(); ++i) {
     auto [it, added] = by_app.emplace(
@@ -94,7 +109,14 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     key.port = dec.registry_port;
     key.pid = pid;
     key.stamp_ms = ts;
-    if (interface_mode && registrable) out.push_back(key);
+    bool repeat = false;  // the same node as an earlier service's this round
+    if (!duplicate_of_.empty() && duplicate_of_[i] != kNotDuplicate && registrable) {
+      const Decision& first = diagnosis.decisions[duplicate_of_[i]];
+      const Stamp& first_stamp = stamps_[duplicate_of_[i]];
+      repeat = first.state == ServiceState::kRegister && first.registry_port == dec.registry_port &&
+               first_stamp.pid == pid;
+    }
+    if (interface_mode && registrable && !repeat) out.push_back(key);
     if (details || (instance_mode && registrable)) {
       dubbo::ProviderSpec spec = Spec(key);
       if (details) {

@@ -39,13 +39,15 @@ int64_t NowMs() {
       .count();
 }
 
-// Loads and resolves; prints the precise error and returns false on a bad config.
+// Loads and resolves; prints the precise error (for check --json: as JSON on stdout) and
+// returns false on a bad config.
 bool Load(const std::string& file, zkop::agent::AgentConfig* config,
-          std::vector<zkop::agent::Declared>* declared) {
+          std::vector<zkop::agent::Declared>* declared, bool json = false) {
   try {
     *config = zkop::agent::LoadConfigFile(file);
   } catch (const zkop::config::ConfigError& e) {
-    std::cerr << "zkop-agent: bad config: " << e.what() << "\n";
+    if (json) zkop::agent::PrintCheckError(e.what(), true, std::cout);
+    zkop::agent::PrintCheckError(e.what(), false, std::cerr);
     return false;
   }
   *declared =
@@ -80,6 +82,9 @@ int Run(const std::string& file) {
     return 1;
   }
 
+  for (const std::string& w : zkop::agent::DuplicateServices(config)) {
+    log.Warn("service listed more than once", {{"detail", w}});
+  }
   zkop::agent::ZkRegistryStore store({config.connect, config.session_timeout});
   zkop::agent::ProcProbe probe;
   zkop::agent::AgentDeps deps;
@@ -196,7 +201,7 @@ int main(int argc, char** argv) {
 
   zkop::agent::AgentConfig config;
   std::vector<zkop::agent::Declared> declared;
-  if (!Load(config_file, &config, &declared)) return 1;
+  if (!Load(config_file, &config, &declared, vm.count("json") > 0)) return 1;
   zkop::agent::ProcProbe probe;
   return zkop::agent::RunCheck(config, declared, probe, vm.count("json") > 0, std::cout);
 }

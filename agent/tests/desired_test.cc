@@ -102,5 +102,16 @@ TEST(Desired, OneInstancePerApplicationWithEveryEndpoint) {
       << json;
 }
 
+TEST(Desired, AServiceListedTwiceIsOneNode) {
+  Fixture f;
+  f.declared.push_back(f.declared[0]);
+  f.diagnosis.decisions.push_back(f.diagnosis.decisions[0]);
+  Registrations r(f.config, f.declared, 1);
+  EXPECT_EQ(r.Desired(f.diagnosis, 1000).size(), 1u);
+  // On another port it is another node.
+  f.diagnosis.decisions[1].bind_port = f.diagnosis.decisions[1].registry_port = 20881;
+  EXPECT_EQ(r.Desired(f.diagnosis, 1000).size(), 2u);
+}
+
 }  // namespace
 }  // namespace zkop::agent
