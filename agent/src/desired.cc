@@ -5,6 +5,7 @@
 #include <set>
 
 #include "zkop/dubbo/provider_url.h"
+#include "zkop/dubbo/url_encode.h"
 
 namespace zkop::agent {
 
@@ -210,6 +211,38 @@ dubbo::ProviderSpec Registrations::Spec(const NodeKey& key) const {
 std::string Registrations::Data(const NodeKey& key) const {
   if (key.kind == kInstance) return groups_[key.index].json;
   return declared_[key.index].host;
+}
+
+bool Registrations::HasIncarnations(const NodeKey& key) const { return key.kind == kProvider; }
+
+bool Registrations::IsIncarnation(const NodeKey& key, std::string_view name) const {
+  if (key.kind != kProvider || key.index >= declared_.size()) return false;
+  const Declared& d = declared_[key.index];
+  std::string url;
+  if (!dubbo::UrlDecode(name, &url)) return false;
+  // protocol://host:port/interface?k=v&...
+  std::string head = d.protocol.str() + "://" + d.host.str() + ":" + std::to_string(key.port) +
+                     "/" + d.interface_name + "?";
+  if (url.compare(0, head.size(), head) != 0) return false;
+  std::string_view query = std::string_view(url).substr(head.size());
+  std::string_view version, group, iface;
+  bool has_iface = false;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = kv.find('=');
+    std::string_view k = kv.substr(0, eq);
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
+    if (k == "version") version = v;
+    if (k == "group") group = v;
+    if (k == "interface") {
+      iface = v;
+      has_iface = true;
+    }
+  }
+  return version == d.version.str() && group == d.group.str() &&
+         (!has_iface || iface == d.interface_name);
 }
 
 }  // namespace zkop::agent

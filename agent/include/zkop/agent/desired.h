@@ -46,6 +46,10 @@ class Registrations : public NodeRenderer {
 
   std::string Path(const NodeKey& key) const override;
   std::string Data(const NodeKey& key) const override;
+  // Provider nodes: `name` decodes to a URL of the same protocol, registry host, port,
+  // interface, version and group (any pid, timestamp or other parameter).
+  bool HasIncarnations(const NodeKey& key) const override;
+  bool IsIncarnation(const NodeKey& key, std::string_view name) const override;
 
  private:
   struct Stamp {
