@@ -85,7 +85,9 @@ int Run(const std::string& file) {
   for (const std::string& w : zkop::agent::DuplicateServices(config)) {
     log.Warn("service listed more than once", {{"detail", w}});
   }
-  zkop::agent::ZkRegistryStore store({config.connect, config.session_timeout});
+  // The connect string is resolved again at most once per verify pass while connected.
+  zkop::agent::ZkRegistryStore store(
+      {config.connect, config.session_timeout, config.verify_interval});
   zkop::agent::ProcProbe probe;
   zkop::agent::AgentDeps deps;
   deps.store = &store;

@@ -127,6 +127,15 @@ void Syncer::CheckSessions() {
   }
 }
 
+bool Syncer::SessionChanged() const {
+  for (const auto& sh : shards_) {
+    if (sh->session && sh->session_id != 0 && sh->session->session_id() != sh->session_id) {
+      return true;  // expired (0) or replaced: what was sent on it will not be answered usefully
+    }
+  }
+  return false;
+}
+
 size_t Syncer::ShardFor(int64_t cost) {
   for (size_t i = 0; i < shards_.size(); ++i) {
     Shard& sh = *shards_[i];
@@ -156,7 +165,7 @@ bool Syncer::WaitConnected(Shard& sh) {
 
 bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::time_point deadline) {
   bool ok = true;
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   for (auto& [idx, list] : keys) {
     Shard& sh = *shards_[idx];
     if (!sh.session || !sh.session->connected()) {
@@ -394,7 +403,7 @@ bool Syncer::CreateMissing() {
   }
   if (usable.empty()) return ok;
   auto deadline = Clock::now() + options_.op_timeout;
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   Plan plan = Discover(unknown, c, deadline);
   std::vector<std::string>().swap(unknown);
   std::unordered_set<size_t>().swap(seen);
@@ -453,11 +462,6 @@ bool Syncer::CreateMissing() {
     }
   }
 
-  // Earlier incarnations of these nodes: listed while they are created, replaced after.
-  Pending sweep;
-  std::vector<std::pair<size_t, std::string>> found;
-  StartSweep(todo, usable, plan, sweep, found);
-
   // Batches are built as they are sent, round-robin over the sessions, at most
   // max_in_flight in all: only the paths in flight are held.
   std::unordered_set<size_t> claimed;           // absent parents put into a batch already
@@ -502,6 +506,11 @@ bool Syncer::CreateMissing() {
       send_next(i);
     }
   }
+  // Earlier incarnations of these nodes (each node's directory listed once, after its
+  // create went out, so the listing never delays a create): replaced once found.
+  Pending sweep([this] { return SessionChanged(); });
+  std::vector<std::pair<size_t, std::string>> found;
+  StartSweep(todo, usable, plan, sweep, found);
   if (!c.RunUntil(0, deadline)) {
     CountError("timeout");
     return false;
@@ -542,7 +551,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
     Shard& sh = *shards_[idx];
     ++sh.nodes;
     sh.bytes += cost;
-    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false});
+    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false, false});
   }
   CheckSessions();
   if (!CreateMissing()) ok = false;
@@ -567,7 +576,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
 
 size_t Syncer::Verify() {
   CheckSessions();
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   auto deadline = Clock::now() + options_.op_timeout;
   size_t wrong = 0;
   for (auto& [key, e] : entries_) {

@@ -1,6 +1,7 @@
 // Internals shared by the Syncer's source files (syncer.cc, syncer_sweep.cc). Not an API.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -23,6 +24,10 @@ using Clock = std::chrono::steady_clock;
 class Syncer::Pending {
  public:
   Pending() : s_(std::make_shared<State>()) {}
+  // `abort`: polled (every 20 ms) while waiting; when it says so, the wait ends at once as
+  // if the deadline had passed (a session expired: answers on it are moot, its nodes gone).
+  explicit Pending(std::function<bool()> abort)
+      : s_(std::make_shared<State>()), abort_(std::move(abort)) {}
 
   // Call once per submitted operation; the returned function must be called exactly once,
   // from any thread, with the work to apply on the syncer thread.
@@ -46,14 +51,26 @@ class Syncer::Pending {
       std::deque<std::function<void()>> batch;
       {
         std::unique_lock<std::mutex> l(s_->mu);
-        s_->cv.wait_until(l, deadline,
-                          [&] { return !s_->ready.empty() || s_->outstanding <= limit; });
+        auto ready = [&] { return !s_->ready.empty() || s_->outstanding <= limit; };
+        if (!abort_) {
+          s_->cv.wait_until(l, deadline, ready);
+        } else {
+          while (!ready() && Clock::now() < deadline) {
+            s_->cv.wait_until(l, std::min(deadline, Clock::now() + std::chrono::milliseconds(20)),
+                              ready);
+            if (!ready() && abort_()) {
+              aborted_ = true;
+              return false;
+            }
+          }
+        }
         batch.swap(s_->ready);
         if (batch.empty()) return s_->outstanding <= limit;
       }
       for (auto& f : batch) f();
     }
   }
+  bool aborted() const { return aborted_; }
 
  private:
   struct State {
@@ -63,6 +80,8 @@ class Syncer::Pending {
     std::deque<std::function<void()>> ready;
   };
   std::shared_ptr<State> s_;
+  std::function<bool()> abort_;
+  bool aborted_ = false;
 };
 
 // A node to create: its key, and the hash of its parent directory (sorting by it puts

@@ -18,6 +18,9 @@ void Syncer::StartSweep(const std::vector<std::vector<Item>>& todo,
   std::map<std::string, Dir> dirs;
   for (size_t i : usable) {
     for (const Item& item : todo[i]) {
+      auto entry = entries_.find(item.key);
+      if (entry == entries_.end() || entry->second.swept) continue;  // once per node
+      entry->second.swept = true;
       if (!renderer_->HasIncarnations(item.key)) continue;
       std::string path = renderer_->Path(item.key);
       std::string_view dir = ParentPath(path);

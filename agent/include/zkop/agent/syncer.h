@@ -22,7 +22,9 @@
 //    a killed agent) that are ephemerals of a session not the agent's own are deleted in
 //    batched multis at once, instead of lingering until that session expires.
 //  - Sessions: a lost connection keeps the session (nothing to do); a new session id means
-//    the old one expired: every node of that shard is created again.
+//    the old one expired: every node of that shard is created again. A wait for answers
+//    ends as soon as a session changes (its answers are moot), so the new session is
+//    restored in the next Sync, which the session's wake starts at once.
 //
 // Threading: one thread calls Sync/Verify/RemoveAll; stats() may be read from any thread.
 // Never throws; failures are counted by reason and retried on the next Sync.
@@ -111,6 +113,7 @@ class Syncer {
     uint32_t cost = 0;   // path bytes
     uint64_t round = 0;  // the last Sync that desired it
     bool owned = false;  // known to exist and be owned by the shard's current session
+    bool swept = false;  // its directory was searched for earlier incarnations
   };
   using Entries = std::unordered_map<NodeKey, Entry, NodeKeyHash>;
   class Pending;  // async answers, applied on the syncer thread
@@ -118,6 +121,9 @@ class Syncer {
   struct Plan;    // which parents exist, are absent, or are assumed to exist
 
   void CheckSessions();
+  // True when a session's id is no longer the one CheckSessions saw (expired or replaced):
+  // waits for answers end at once, so a new session is restored without delay.
+  bool SessionChanged() const;
   size_t ShardFor(int64_t cost);
   bool WaitConnected(Shard& shard);
   bool CreateMissing();
