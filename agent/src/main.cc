@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "zkop/agent/agent.h"
@@ -133,7 +134,24 @@ int Run(const std::string& file) {
 
 }  // namespace
 
+int Main(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  // Bad input fails with a precise message where it is read; this is the last line of
+  // defence (never an abort on input): exit 1 with the reason, as JSON for check --json.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
+    std::string error = std::string("internal error: ") + e.what();
+    if (json) zkop::agent::PrintCheckError(error, true, std::cout);
+    std::cerr << "zkop-agent: " << error << "\n";
+    return 1;
+  }
+}
+
+int Main(int argc, char** argv) {
   // Every ZooKeeper session brings client threads; one malloc arena per thread would keep
   // freed request buffers resident (tens of MB at 10,000 registrations). Two arenas suffice.
   mallopt(M_ARENA_MAX, 2);
