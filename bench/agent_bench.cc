@@ -167,7 +167,8 @@ struct EngineResult {
 
 // The agent's sync engine in process: time until every node is created and acknowledged.
 EngineResult Engine(const ZkEnsemble& e, const std::map<std::string, std::string>& nodes) {
-  zkop::agent::ZkRegistryStore store({e.ConnectString(), std::chrono::milliseconds(10000)});
+  zkop::agent::ZkRegistryStore store(
+      {e.ConnectString(), std::chrono::milliseconds(10000), std::chrono::milliseconds(10000)});
   zkop::agent::LiteralNodes literal;
   zkop::agent::Syncer syncer(&store, &literal, {}, [] {});
   syncer.Sync({});  // the first session, connected (as in a running agent)

@@ -92,7 +92,19 @@ void Agent::Round(bool verify) {
   Diagnosis diagnosis = Diagnose(declared_, table, *deps_.probe);
   std::vector<NodeKey> desired = registrations_.Desired(diagnosis, deps_.now_ms());
   LogChanges(diagnosis);
+  uint64_t expirations = syncer_.stats().expirations;
+  auto sync_start = std::chrono::steady_clock::now();
   bool ok = syncer_.Sync(desired);
+  if (uint64_t now = syncer_.stats().expirations; now > expirations) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - sync_start)
+                  .count();
+    Log().Info(ok ? "ZooKeeper session replaced after expiry; registrations restored"
+                  : "ZooKeeper session replaced after expiry; restoring registrations",
+               {{"sessions", static_cast<unsigned long>(now - expirations)},
+                {"registrations", static_cast<unsigned long>(desired.size())},
+                {"sync_ms", static_cast<long>(ms)}});
+  }
   if (verify) {
     size_t wrong = syncer_.Verify();
     if (wrong > 0) {

@@ -8,19 +8,31 @@
 
 #include "zkop/agent/desired.h"
 #include "zkop/agent/diagnose.h"
+#include "zkop/dubbo/url_encode.h"
 #include "zkop/log/log.h"
 
 namespace zkop::agent {
 
 namespace {
 
+// Every string is made valid UTF-8 first (names come from files and the environment), so
+// the document is valid JSON whatever the input.
 std::string JsonString(std::string_view v) {
   std::string out;
-  log::AppendJsonString(out, v);
+  log::AppendJsonString(out, dubbo::ToValidUtf8(v));
   return out;
 }
 
 }  // namespace
+
+void PrintCheckError(std::string_view error, bool json, std::ostream& out) {
+  if (json) {
+    out << "{\"services\":[],\"conflicts\":[],\"warnings\":[],\"error\":" << JsonString(error)
+        << ",\"ok\":false}\n";
+  } else {
+    out << "zkop-agent: bad config: " << dubbo::ToValidUtf8(error) << "\n";
+  }
+}
 
 int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, PortProbe& probe,
              bool json, std::ostream& out) {
@@ -31,6 +43,7 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
                     .count();
   Registrations registrations(config, declared, getpid());
   ServiceNodes desired = registrations.Describe(diagnosis, now);
+  std::vector<std::string> warnings = DuplicateServices(config);
   std::map<ServiceState, int> counts;
   for (const auto& d : diagnosis.decisions) ++counts[d.state];
   int status = counts[ServiceState::kConflict] + counts[ServiceState::kConfigError] > 0 ? 1 : 0;
@@ -47,7 +60,8 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
           << ",\"application\":" << JsonString(d.application)
           << ",\"source\":" << JsonString(d.source)
           << ",\"state\":" << JsonString(StateLabel(dec.state)) << ",\"port\":" << dec.bind_port
-          << ",\"registryPort\":" << dec.registry_port << ",\"pid\":" << dec.pid << ",\"paths\":[";
+          << ",\"registryPort\":" << dec.registry_port << ",\"pid\":" << dec.pid
+          << ",\"holder\":" << JsonString(dec.holder) << ",\"paths\":[";
       for (size_t k = 0; k < desired.paths[i].size(); ++k) {
         out << (k ? "," : "") << JsonString(desired.paths[i][k]);
       }
@@ -58,13 +72,17 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
     for (size_t i = 0; i < diagnosis.conflicts.size(); ++i) {
       out << (i ? "," : "") << JsonString(diagnosis.conflicts[i]);
     }
+    out << "],\"warnings\":[";
+    for (size_t i = 0; i < warnings.size(); ++i) {
+      out << (i ? "," : "") << JsonString(warnings[i]);
+    }
     out << "]";
     if (!table.error.empty()) out << ",\"probeError\":" << JsonString(table.error);
     out << ",\"ok\":" << (status == 0 ? "true" : "false") << "}\n";
     return status;
   }
 
-  out << "zkop-agent check: " << config.file << " (registerMode "
+  out << "zkop-agent check: " << dubbo::ToValidUtf8(config.file) << " (registerMode "
       << RegisterModeName(config.register_mode) << ")\n";
   if (!table.error.empty()) out << "warning: " << table.error << "\n";
   for (size_t i = 0; i < declared.size(); ++i) {
@@ -82,9 +100,16 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
       out << ")";
     }
     out << "\n";
+    if (dec.state == ServiceState::kRegister && !dec.holder.empty()) {
+      out << "  holder: " << dec.holder << "\n";
+    }
     for (const auto& p : desired.paths[i]) out << "  path:   " << p << "\n";
     if (!desired.urls[i].empty()) out << "  url:    " << desired.urls[i] << "\n";
     if (!dec.reason.empty()) out << "  reason: " << dec.reason << "\n";
+  }
+  if (!warnings.empty()) {
+    out << "\nwarnings:\n";
+    for (const auto& w : warnings) out << "  - " << w << "\n";
   }
   if (!diagnosis.conflicts.empty()) {
     out << "\nport conflicts:\n";

@@ -1,5 +1,8 @@
 #include "zkop/agent/config.h"
 
+#include "zkop/agent/resolve.h"
+
+#include <map>
 #include <set>
 
 #include "zkop/dubbo/provider_url.h"
@@ -32,6 +35,49 @@ std::string ZkPath(const YamlReader& r, std::string_view key, std::string_view d
     n.FailExpected("an absolute ZooKeeper path like \"/dubbo\"");
   }
   return v;
+}
+
+// "host:port[,host:port...][/chroot]" as the ZooKeeper C client reads it (the port after the
+// last ':', so an IPv6 address is written without brackets). "" when valid, else the reason.
+std::string ConnectStringProblem(const std::string& connect) {
+  std::string hosts = connect;
+  size_t slash = connect.find('/');
+  if (slash != std::string::npos) {
+    hosts = connect.substr(0, slash);
+    std::string chroot = connect.substr(slash);
+    if (chroot != "/" && (chroot.back() == '/' || chroot.find("//") != std::string::npos ||
+                          chroot.find_first_of(" \t\r\n") != std::string::npos)) {
+      return "the chroot \"" + chroot + "\" is not a ZooKeeper path like /apps/dubbo";
+    }
+  }
+  if (hosts.empty()) return "no servers before the chroot";
+  size_t start = 0;
+  while (start <= hosts.size()) {
+    size_t comma = hosts.find(',', start);
+    std::string server = hosts.substr(start, comma == std::string::npos ? comma : comma - start);
+    size_t colon = server.rfind(':');
+    std::string host = colon == std::string::npos ? server : server.substr(0, colon);
+    std::string port = colon == std::string::npos ? "" : server.substr(colon + 1);
+    if (server.empty()) return "an empty server entry (two commas, or a comma at an end)";
+    if (host.empty()) return "server \"" + server + "\" has no host";
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+        std::stoi(port) > 65535) {
+      return "server \"" + server + "\" needs a port 1-65535 after the last ':'";
+    }
+    bool name = host.find_first_not_of(
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+                std::string::npos;
+    bool v6 = host.find(':') != std::string::npos &&
+              host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos &&
+              host.find(":::") == std::string::npos;
+    if (!(name && host.front() != '.' && host.front() != '-') && !v6) {
+      return "server \"" + server + "\": \"" + host + "\" is not a host name or IP address";
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return "";
 }
 
 int64_t ParseBytes(const YamlReader& n) {
@@ -170,7 +216,13 @@ AgentConfig ParseConfig(const YamlReader& root) {
   if (!zk.IsMap()) zk.FailExpected("a mapping with connect: HOST:PORT[,HOST:PORT...]");
   zk.ExpectKeys({"connect", "sessionTimeout", "root", "servicesRoot", "sessionPathBudget"});
   c.connect = zk.RequiredString("connect");
-  if (c.connect.empty()) zk.Get("connect").FailExpected("a connect string like zk-client:2181");
+  if (std::string why = c.connect.empty() ? "it is empty" : ConnectStringProblem(c.connect);
+      !why.empty()) {
+    zk.Get("connect").FailExpected(
+        "a connect string like zk-client:2181 or 10.0.0.1:2181,"
+        "10.0.0.2:2181/chroot",
+        why);
+  }
   c.session_timeout = zk.Duration("sessionTimeout", c.session_timeout);
   if (c.session_timeout < std::chrono::seconds(2) || c.session_timeout > std::chrono::minutes(10)) {
     zk.Get("sessionTimeout").FailExpected("a duration between 2s and 10m");
@@ -219,9 +271,45 @@ AgentConfig ParseConfig(const YamlReader& root) {
   }
   c.services.reserve(services.size());
   for (const auto& s : services) c.services.push_back(ParseService(s, c.sources));
-  if (c.host != "auto" && c.host.empty())
-    root.Get("host").FailExpected("\"auto\" or an IP address");
+  if (c.host != "auto") {
+    std::string why;
+    if (c.host.empty() || !CheckRegistryHost(c.host, &why)) {
+      root.Get("host").FailExpected("\"auto\" or the IP address to register", why);
+    }
+  }
   return c;
+}
+
+std::vector<std::string> DuplicateServices(const AgentConfig& c) {
+  std::map<std::string, std::vector<size_t>> by_identity;
+  std::vector<std::string> order;
+  for (size_t i = 0; i < c.services.size(); ++i) {
+    const ServiceConfig& s = c.services[i];
+    std::string id = s.interface_name + '\n' + s.version + '\n' + s.group + '\n' + s.protocol +
+                     '\n' + (s.port ? std::to_string(*s.port) : "") + '\n' + s.source;
+    auto [it, added] = by_identity.try_emplace(std::move(id));
+    if (added) order.push_back(it->first);
+    it->second.push_back(i);
+  }
+  std::vector<std::string> out;
+  for (const std::string& id : order) {
+    const std::vector<size_t>& list = by_identity[id];
+    if (list.size() < 2) continue;
+    const ServiceConfig& first = c.services[list[0]];
+    std::string m = c.file + ":" + std::to_string(first.line) + ": " + first.key_path + " (" +
+                    first.interface_name +
+                    (first.version.empty() ? "" : " version " + first.version) +
+                    (first.group.empty() ? "" : " group " + first.group) + ") is listed " +
+                    std::to_string(list.size()) + " times (also ";
+    for (size_t k = 1; k < list.size() && k <= 3; ++k) {
+      m += (k > 1 ? ", " : "") + c.services[list[k]].key_path + " at line " +
+           std::to_string(c.services[list[k]].line);
+    }
+    if (list.size() > 4) m += ", ...";
+    m += "); it is registered once: remove the repeats";
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 AgentConfig LoadConfigFile(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "zkop/dubbo/provider_url.h"
+#include "zkop/dubbo/url_encode.h"
 
 namespace zkop::agent {
 
@@ -37,6 +38,21 @@ Registrations::Registrations(const AgentConfig& config, const std::vector<Declar
       agent_pid_(agent_pid),
       stamps_(declared.size()),
       group_of_(declared.size()) {
+  // Services declared more than once with everything that goes into the URL equal render
+  // the same node: only the first is desired (config.h DuplicateServices warns about them).
+  std::map<std::string, uint32_t> by_identity;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    const Declared& d = declared[i];
+    std::string id = d.interface_name + '\n' + d.version + '\n' + d.group + '\n' + d.protocol +
+                     '\n' + d.application + '\n' + d.host + (d.anyhost ? "\n1" : "\n0");
+    for (const auto& m : d.methods) id += '\n' + m;
+    for (const auto& [k, v] : d.parameters) id += '\n' + k + '=' + v;
+    auto [it, added] = by_identity.emplace(std::move(id), static_cast<uint32_t>(i));
+    if (!added) {
+      if (duplicate_of_.empty()) duplicate_of_.assign(declared.size(), kNotDuplicate);
+      duplicate_of_[i] = it->second;
+    }
+  }
   std::map<std::pair<std::string_view, std::string_view>, uint32_t> by_app;
   for (size_t i = 0; i < declared.size(); ++i) {
     auto [it, added] = by_app.emplace(
@@ -94,7 +110,14 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     key.port = dec.registry_port;
     key.pid = pid;
     key.stamp_ms = ts;
-    if (interface_mode && registrable) out.push_back(key);
+    bool repeat = false;  // the same node as an earlier service's this round
+    if (!duplicate_of_.empty() && duplicate_of_[i] != kNotDuplicate && registrable) {
+      const Decision& first = diagnosis.decisions[duplicate_of_[i]];
+      const Stamp& first_stamp = stamps_[duplicate_of_[i]];
+      repeat = first.state == ServiceState::kRegister && first.registry_port == dec.registry_port &&
+               first_stamp.pid == pid;
+    }
+    if (interface_mode && registrable && !repeat) out.push_back(key);
     if (details || (instance_mode && registrable)) {
       dubbo::ProviderSpec spec = Spec(key);
       if (details) {
@@ -188,6 +211,38 @@ dubbo::ProviderSpec Registrations::Spec(const NodeKey& key) const {
 std::string Registrations::Data(const NodeKey& key) const {
   if (key.kind == kInstance) return groups_[key.index].json;
   return declared_[key.index].host;
+}
+
+bool Registrations::HasIncarnations(const NodeKey& key) const { return key.kind == kProvider; }
+
+bool Registrations::IsIncarnation(const NodeKey& key, std::string_view name) const {
+  if (key.kind != kProvider || key.index >= declared_.size()) return false;
+  const Declared& d = declared_[key.index];
+  std::string url;
+  if (!dubbo::UrlDecode(name, &url)) return false;
+  // protocol://host:port/interface?k=v&...
+  std::string head = d.protocol.str() + "://" + d.host.str() + ":" + std::to_string(key.port) +
+                     "/" + d.interface_name + "?";
+  if (url.compare(0, head.size(), head) != 0) return false;
+  std::string_view query = std::string_view(url).substr(head.size());
+  std::string_view version, group, iface;
+  bool has_iface = false;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = kv.find('=');
+    std::string_view k = kv.substr(0, eq);
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
+    if (k == "version") version = v;
+    if (k == "group") group = v;
+    if (k == "interface") {
+      iface = v;
+      has_iface = true;
+    }
+  }
+  return version == d.version.str() && group == d.group.str() &&
+         (!has_iface || iface == d.interface_name);
 }
 
 }  // namespace zkop::agent

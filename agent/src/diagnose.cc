@@ -72,6 +72,24 @@ std::string Side(const Declared& d) {
   return d.OwnerName() + " [" + d.port_origin + "]";
 }
 
+// Why the visible holders of a port are not `d`'s provider, or "" when nothing shows it:
+// a holder matches another declared provider (and not `d`), or `d` sets process: and no
+// holder's command line contains it. A holder that merely does not look like `d`
+// (`java -jar app.jar`) is no evidence.
+std::string EvidenceAgainst(const Declared& d, const std::vector<ProcessInfo>& holders,
+                            const std::vector<const Declared*>& providers) {
+  if (!d.process.empty()) {
+    return "its command line does not contain process: \"" + d.process.str() + "\"";
+  }
+  for (const ProcessInfo& p : holders) {
+    for (const Declared* other : providers) {
+      if (other->OwnerKey() == d.OwnerKey()) continue;
+      if (ProcessMatches(*other, p)) return "it is the process of " + other->OwnerName();
+    }
+  }
+  return "";
+}
+
 constexpr std::string_view kFix =
     "change dubbo.protocol.port of one provider, or set it to -1 so Dubbo picks a free port";
 
@@ -117,6 +135,14 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
     return 0;
   };
 
+  // One service of each declared provider (the evidence that a holder is someone else's).
+  std::vector<const Declared*> providers;
+  {
+    std::set<std::string> seen;
+    for (const Declared& d : declared) {
+      if (d.config_error.empty() && seen.insert(d.OwnerKey()).second) providers.push_back(&d);
+    }
+  }
   // Explicit ports claimed, by owner (so -1 resolution does not take someone else's port).
   std::map<int, std::set<std::string>> explicit_claims;
   for (size_t i = 0; i < declared.size(); ++i) {
@@ -149,6 +175,8 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
       } else if (std::any_of(hs.begin(), hs.end(),
                              [&](const ProcessInfo& p) { return ProcessMatches(d, p); })) {
         mine.push_back(port);
+      } else if (EvidenceAgainst(d, hs, providers).empty()) {
+        unknown.push_back(port);  // a process that is nobody's as far as the agent can tell
       }
     }
     int chosen = 0;
@@ -201,11 +229,19 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
                          [&](const ProcessInfo& p) { return ProcessMatches(declared[i], p); });
     };
     std::string winner;  // owner key of the provider that holds the port
+    // Evidence that the visible holder is not the lone claimant (issue 11): it matches
+    // another declared provider, or the claimant's process: is set and does not match.
+    std::string evidence;
     if (!hs.empty()) {
       for (const auto& [key, i] : owners) {
         if (matching(i)) winner = winner.empty() ? key : "\n\nambiguous";
       }
       if (winner == "\n\nambiguous") winner.clear();
+      if (winner.empty() && owners.size() == 1 && listening) {
+        const Declared& d = declared[owners.begin()->second];
+        evidence = EvidenceAgainst(d, hs, providers);
+        if (evidence.empty()) winner = owners.begin()->first;  // nothing says it is not
+      }
     } else if (owners.size() == 1 && listening) {
       winner = owners.begin()->first;  // holder not visible: trust the one claimant
     }
@@ -232,8 +268,8 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
       const Declared& d = declared[owners.begin()->second];
       message = "port " + std::to_string(port) + " of " + Side(d) + " is held by " +
                 Who(hs.front()) + ", which is not " +
-                (d.application.empty() ? "that provider" : d.application) +
-                "; fix: " + std::string(kFix) +
+                (d.application.empty() ? "that provider" : d.application) + " (" + evidence +
+                "); fix: " + std::string(kFix) +
                 " (or, if that process is the provider, set process: to part of its command line)";
     }
     if (!message.empty()) out.conflicts.push_back(message);
@@ -243,6 +279,7 @@ Diagnosis Diagnose(const std::vector<Declared>& declared, const ListenTable& tab
       const Declared& d = declared[i];
       dec.registry_port = d.registry_port ? d.registry_port : dec.bind_port;
       dec.pid = holder_pid(port);
+      if (!hs.empty()) dec.holder = Who(hs.front());
       bool wins = !winner.empty() && winner == d.OwnerKey();
       if (owners.size() > 1 && !wins) {
         dec.state = ServiceState::kConflict;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "zkop/agent/agent.h"
@@ -39,13 +40,15 @@ int64_t NowMs() {
       .count();
 }
 
-// Loads and resolves; prints the precise error and returns false on a bad config.
+// Loads and resolves; prints the precise error (for check --json: as JSON on stdout) and
+// returns false on a bad config.
 bool Load(const std::string& file, zkop::agent::AgentConfig* config,
-          std::vector<zkop::agent::Declared>* declared) {
+          std::vector<zkop::agent::Declared>* declared, bool json = false) {
   try {
     *config = zkop::agent::LoadConfigFile(file);
   } catch (const zkop::config::ConfigError& e) {
-    std::cerr << "zkop-agent: bad config: " << e.what() << "\n";
+    if (json) zkop::agent::PrintCheckError(e.what(), true, std::cout);
+    zkop::agent::PrintCheckError(e.what(), false, std::cerr);
     return false;
   }
   *declared =
@@ -80,7 +83,12 @@ int Run(const std::string& file) {
     return 1;
   }
 
-  zkop::agent::ZkRegistryStore store({config.connect, config.session_timeout});
+  for (const std::string& w : zkop::agent::DuplicateServices(config)) {
+    log.Warn("service listed more than once", {{"detail", w}});
+  }
+  // The connect string is resolved again at most once per verify pass while connected.
+  zkop::agent::ZkRegistryStore store(
+      {config.connect, config.session_timeout, config.verify_interval});
   zkop::agent::ProcProbe probe;
   zkop::agent::AgentDeps deps;
   deps.store = &store;
@@ -126,7 +134,24 @@ int Run(const std::string& file) {
 
 }  // namespace
 
+int Main(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  // Bad input fails with a precise message where it is read; this is the last line of
+  // defence (never an abort on input): exit 1 with the reason, as JSON for check --json.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
+    std::string error = std::string("internal error: ") + e.what();
+    if (json) zkop::agent::PrintCheckError(error, true, std::cout);
+    std::cerr << "zkop-agent: " << error << "\n";
+    return 1;
+  }
+}
+
+int Main(int argc, char** argv) {
   // Every ZooKeeper session brings client threads; one malloc arena per thread would keep
   // freed request buffers resident (tens of MB at 10,000 registrations). Two arenas suffice.
   mallopt(M_ARENA_MAX, 2);
@@ -196,7 +221,7 @@ int main(int argc, char** argv) {
 
   zkop::agent::AgentConfig config;
   std::vector<zkop::agent::Declared> declared;
-  if (!Load(config_file, &config, &declared)) return 1;
+  if (!Load(config_file, &config, &declared, vm.count("json") > 0)) return 1;
   zkop::agent::ProcProbe probe;
   return zkop::agent::RunCheck(config, declared, probe, vm.count("json") > 0, std::cout);
 }

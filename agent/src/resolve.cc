@@ -54,6 +54,34 @@ std::string Declared::OwnerName() const {
   return s;
 }
 
+bool CheckRegistryHost(const std::string& host, std::string* why) {
+  if (host == "localhost" || host == "0.0.0.0" || host == "::") {
+    *why = "\"" + host + "\" is not an address consumers can reach; give the provider's IP";
+    return false;
+  }
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) {
+    if (buf[0] >= 224 || (buf[0] == 0)) {
+      *why = "\"" + host + "\" is not a unicast address";
+      return false;
+    }
+    return true;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    const auto* a = reinterpret_cast<const struct in6_addr*>(buf);
+    if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a)) {
+      *why = "\"" + host + "\" is not a unicast address";
+      return false;
+    }
+    return true;
+  }
+  std::string shown = host.size() > 64 ? host.substr(0, 61) + "..." : host;
+  *why = "\"" + shown +
+         "\" is not an IP address (IPv4 like 10.0.0.5 or IPv6; DNS names are "
+         "not accepted: consumers connect to what is registered)";
+  return false;
+}
+
 namespace {
 
 bool IsLoopback(const std::string& ip) {
@@ -98,11 +126,17 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
       ls.settings = dubbo::ExtractDubboSettings(m);
     } catch (const dubbo::PropertiesError& e) {
       ls.error = e.what();
+      if (e.line() == 0) {  // the file as a whole: say which entry of the agent config names it
+        ls.error +=
+            " [" + src.key_path + " at " + config.file + ":" + std::to_string(src.line) + "]";
+      }
     }
     loaded[src.path] = std::move(ls);
   }
 
   std::optional<std::string> pod_ip = env("POD_IP");
+  std::vector<std::string> machine_addresses;
+  bool listed = false;
   std::vector<Declared> out;
   out.reserve(config.services.size());
   for (size_t i = 0; i < config.services.size(); ++i) {
@@ -183,8 +217,15 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
       d.bind_port = *def;
       d.port_origin = "the default port of protocol " + d.protocol;
     } else if (d.config_error.empty()) {
-      d.config_error = sc.key_path + ": protocol \"" + d.protocol +
-                       "\" has no default port: set port: for this service";
+      std::string where =
+          proto && proto->name_origin
+              ? proto->name_origin->file + ":" + std::to_string(proto->name_origin->line) + ": " +
+                    (proto->id.empty() ? "dubbo.protocol.name"
+                                       : "dubbo.protocols." + proto->id + ".name")
+              : config.file + ":" + std::to_string(sc.line) + ": " + sc.key_path + ".protocol";
+      d.config_error = where + ": protocol \"" + d.protocol +
+                       "\" has no default port (known: dubbo, tri, grpc, rest, http, hessian, "
+                       "webservice, rmi, thrift, redis, memcached); fix the name or set a port";
     }
     if (d.bind_port == -1 && !def && d.config_error.empty()) {
       d.config_error = sc.key_path + ": port -1 needs a protocol with a default port";
@@ -202,9 +243,19 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
 
     // Host.
     std::string configured_host = config.host == "auto" ? "" : config.host;
-    if (configured_host.empty() && proto && !proto->host.empty()) configured_host = proto->host;
+    std::string configured_origin = "configured host";
+    auto from_file = [&](const std::string& host, const std::optional<dubbo::Setting>& origin,
+                         const std::string& key) {
+      configured_host = host;
+      if (origin) configured_origin = origin->file + ":" + std::to_string(origin->line) + " " + key;
+    };
+    if (configured_host.empty() && proto && !proto->host.empty()) {
+      from_file(
+          proto->host, proto->host_origin,
+          proto->id.empty() ? "dubbo.protocol.host" : "dubbo.protocols." + proto->id + ".host");
+    }
     if (configured_host.empty() && ds && !ds->provider_host.empty())
-      configured_host = ds->provider_host;
+      from_file(ds->provider_host, ds->provider_host_origin, "dubbo.provider.host");
     auto reg = EnvValue(env, d.protocol, "DUBBO_IP_TO_REGISTRY");
     auto bind = EnvValue(env, d.protocol, "DUBBO_IP_TO_BIND");
     d.anyhost = !bind && configured_host.empty();
@@ -216,12 +267,16 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
       d.host_origin = "environment " + bind->first;
     } else if (!configured_host.empty()) {
       d.host = configured_host;
-      d.host_origin = "configured host";
+      d.host_origin = configured_origin;
     } else if (pod_ip && !pod_ip->empty()) {
       d.host = *pod_ip;
       d.host_origin = "environment POD_IP";
     } else {
-      for (const auto& a : addresses()) {
+      if (!listed) {  // the machine's addresses: looked up once, not once per service
+        machine_addresses = addresses();
+        listed = true;
+      }
+      for (const auto& a : machine_addresses) {
         if (!IsLoopback(a)) {
           d.host = a;
           break;
@@ -235,9 +290,9 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
             config.file;
       }
     }
-    if ((reg || bind) && IsLoopback(d.host) && d.host.str().rfind("127.", 0) != 0 &&
-        d.config_error.empty()) {
-      d.config_error = d.host_origin + "=\"" + d.host + "\" is not a usable registry address";
+    std::string why;
+    if (!d.host.empty() && d.config_error.empty() && !CheckRegistryHost(d.host, &why)) {
+      d.config_error = "registry host from " + d.host_origin + ": " + why;
     }
     out.push_back(std::move(d));
   }

@@ -1,5 +1,7 @@
 #include "zkop/agent/syncer.h"
 
+#include "syncer_internal.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -30,63 +32,9 @@ std::string_view RegErrorName(RegError e) {
   return "other";
 }
 
-using Clock = std::chrono::steady_clock;
-
-// Async completions are queued here by whatever thread answers and applied on the syncer
-// thread, so all engine state is touched by one thread only. Late answers (after a
-// deadline) are dropped with the queue; the next Sync re-derives the truth.
-class Syncer::Pending {
- public:
-  Pending() : s_(std::make_shared<State>()) {}
-
-  // Call once per submitted operation; the returned function must be called exactly once,
-  // from any thread, with the work to apply on the syncer thread.
-  std::function<void(std::function<void()>)> Begin() {
-    {
-      std::lock_guard<std::mutex> l(s_->mu);
-      ++s_->outstanding;
-    }
-    auto s = s_;
-    return [s](std::function<void()> apply) {
-      std::lock_guard<std::mutex> l(s->mu);
-      s->ready.push_back(std::move(apply));
-      --s->outstanding;
-      s->cv.notify_all();
-    };
-  }
-
-  // Applies answers until at most `limit` operations are outstanding. False on deadline.
-  bool RunUntil(size_t limit, Clock::time_point deadline) {
-    while (true) {
-      std::deque<std::function<void()>> batch;
-      {
-        std::unique_lock<std::mutex> l(s_->mu);
-        s_->cv.wait_until(l, deadline,
-                          [&] { return !s_->ready.empty() || s_->outstanding <= limit; });
-        batch.swap(s_->ready);
-        if (batch.empty()) return s_->outstanding <= limit;
-      }
-      for (auto& f : batch) f();
-    }
-  }
-
- private:
-  struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t outstanding = 0;
-    std::deque<std::function<void()>> ready;
-  };
-  std::shared_ptr<State> s_;
-};
-
 namespace {
 
-// "/a/b/c" -> "/a/b"; "/a" and "" -> "" (the root needs no creating).
-std::string_view Parent(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
-}
+std::string_view Parent(std::string_view path) { return ParentPath(path); }
 
 // The directory to list to see `path`: its parent, "/" at the top.
 std::string ListedDir(std::string_view path) {
@@ -95,24 +43,6 @@ std::string ListedDir(std::string_view path) {
 }
 
 }  // namespace
-
-// A node to create: its key, and the hash of its parent directory (sorting by it puts
-// siblings next to each other). Its path is rendered when its batch is built.
-struct Syncer::Item {
-  NodeKey key;
-  size_t dir = 0;
-};
-
-// What CreateMissing learned about the parents that were not known to exist.
-// By hash of the parent's path (see ParentKey): a cold start has two new parents per node.
-struct Syncer::Plan {
-  enum class State { kExists, kAbsent, kAssumed };
-  std::unordered_map<size_t, State> parents;
-  State Of(std::string_view path) const {
-    auto it = parents.find(ParentKey(path));
-    return it == parents.end() ? State::kExists : it->second;  // not unknown: known to exist
-  }
-};
 
 size_t Syncer::ParentKey(std::string_view path) { return std::hash<std::string_view>()(path); }
 
@@ -197,6 +127,15 @@ void Syncer::CheckSessions() {
   }
 }
 
+bool Syncer::SessionChanged() const {
+  for (const auto& sh : shards_) {
+    if (sh->session && sh->session_id != 0 && sh->session->session_id() != sh->session_id) {
+      return true;  // expired (0) or replaced: what was sent on it will not be answered usefully
+    }
+  }
+  return false;
+}
+
 size_t Syncer::ShardFor(int64_t cost) {
   for (size_t i = 0; i < shards_.size(); ++i) {
     Shard& sh = *shards_[i];
@@ -226,7 +165,7 @@ bool Syncer::WaitConnected(Shard& sh) {
 
 bool Syncer::DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys, Clock::time_point deadline) {
   bool ok = true;
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   for (auto& [idx, list] : keys) {
     Shard& sh = *shards_[idx];
     if (!sh.session || !sh.session->connected()) {
@@ -464,7 +403,7 @@ bool Syncer::CreateMissing() {
   }
   if (usable.empty()) return ok;
   auto deadline = Clock::now() + options_.op_timeout;
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   Plan plan = Discover(unknown, c, deadline);
   std::vector<std::string>().swap(unknown);
   std::unordered_set<size_t>().swap(seen);
@@ -567,10 +506,16 @@ bool Syncer::CreateMissing() {
       send_next(i);
     }
   }
+  // Earlier incarnations of these nodes (each node's directory listed once, after its
+  // create went out, so the listing never delays a create): replaced once found.
+  Pending sweep([this] { return SessionChanged(); });
+  std::vector<std::pair<size_t, std::string>> found;
+  StartSweep(todo, usable, plan, sweep, found);
   if (!c.RunUntil(0, deadline)) {
     CountError("timeout");
     return false;
   }
+  FinishSweep(sweep, found, deadline);
   return ok;
 }
 
@@ -606,7 +551,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
     Shard& sh = *shards_[idx];
     ++sh.nodes;
     sh.bytes += cost;
-    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false});
+    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false, false});
   }
   CheckSessions();
   if (!CreateMissing()) ok = false;
@@ -631,7 +576,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
 
 size_t Syncer::Verify() {
   CheckSessions();
-  Pending c;
+  Pending c([this] { return SessionChanged(); });
   auto deadline = Clock::now() + options_.op_timeout;
   size_t wrong = 0;
   for (auto& [key, e] : entries_) {

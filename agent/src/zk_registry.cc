@@ -39,6 +39,7 @@ zk::ClientOptions MakeOptions(const ZkRegistryOptions& options, int index) {
   zk::ClientOptions o;
   o.connect = options.connect;
   o.session_timeout = options.session_timeout;
+  o.resolve_interval = options.resolve_interval;
   o.name = "agent-" + std::to_string(index);
   return o;
 }

@@ -102,5 +102,57 @@ TEST(AgentConfig, SeveralSourcesNeedSourcePerService) {
   EXPECT_EQ(c.services[1].parameters.at(0), (std::pair<std::string, std::string>{"weight", "50"}));
 }
 
+TEST(AgentConfig, HostMustBeAUnicastIpAddress) {
+  auto with_host = [](const std::string& host) {
+    return ErrorOf("zookeeper: {connect: z:2181}\nhost: \"" + host +
+                   "\"\nservices:\n  - interface: a.B\n");
+  };
+  for (std::string bad : {"0.0.0.0", "localhost", "::", "not an ip", "999.1.1.1",
+                          "127.0.0.1/x?y=1&z", "224.0.0.1", "10.0.0.1:80", ""}) {
+    std::string e = with_host(bad);
+    EXPECT_NE(e.find("agent.yaml:2:7: host: expected \"auto\" or the IP address to register"),
+              std::string::npos)
+        << bad << ": " << e;
+  }
+  EXPECT_NE(with_host("not an ip").find("is not an IP address"), std::string::npos);
+  for (std::string good : {"10.0.0.5", "127.0.0.1", "fd00::5", "auto"}) {
+    EXPECT_EQ(with_host(good), "") << good;
+  }
+}
+
+TEST(AgentConfig, ConnectStringIsValidated) {
+  auto with_connect = [](const std::string& connect) {
+    return ErrorOf("zookeeper: {connect: \"" + connect + "\"}\nservices:\n  - interface: a.B\n");
+  };
+  for (std::string bad :
+       {"::::,,,/", "", "zk", "zk:", "zk:0", "zk:65536", "zk:21x81", "a:1,,b:2", "a:1,", ",a:1",
+        "a b:2181", "zk:2181/a/", "zk:2181/a//b", ":2181", "/chroot"}) {
+    std::string e = with_connect(bad);
+    EXPECT_NE(e.find("zookeeper.connect: expected a connect string"), std::string::npos)
+        << bad << ": " << e;
+  }
+  for (std::string good : {"zk:2181", "10.0.0.1:2181,10.0.0.2:2181/dubbo/x", "zk-0.zk.ns.svc:2181",
+                           "::1:2181", "zk:2181/"}) {
+    EXPECT_EQ(with_connect(good), "") << good;
+  }
+}
+
+TEST(AgentConfig, DuplicateKeysAndServicesAreReported) {
+  std::string e = ErrorOf(
+      "zookeeper: {connect: z:2181}\nhost: 10.0.0.1\nhost: 10.0.0.2\n"
+      "services:\n  - interface: a.B\n");
+  EXPECT_EQ(e, "agent.yaml:3:1: duplicate key \"host\" (first set on line 2); remove one of them");
+  std::string yaml = "zookeeper: {connect: z:2181}\nservices:\n";
+  for (int i = 0; i < 10000; ++i) yaml += "  - {interface: a.B, port: 1}\n";
+  yaml += "  - {interface: a.B, port: 2}\n";
+  AgentConfig c = Parse(yaml);
+  auto w = DuplicateServices(c);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "agent.yaml:3: services[0] (a.B) is listed 10000 times (also services[1] at line 4, "
+            "services[2] at line 5, services[3] at line 6, ...); it is registered once: remove "
+            "the repeats");
+}
+
 }  // namespace
 }  // namespace zkop::agent

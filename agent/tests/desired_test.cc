@@ -102,5 +102,46 @@ TEST(Desired, OneInstancePerApplicationWithEveryEndpoint) {
       << json;
 }
 
+TEST(Desired, AServiceListedTwiceIsOneNode) {
+  Fixture f;
+  f.declared.push_back(f.declared[0]);
+  f.diagnosis.decisions.push_back(f.diagnosis.decisions[0]);
+  Registrations r(f.config, f.declared, 1);
+  EXPECT_EQ(r.Desired(f.diagnosis, 1000).size(), 1u);
+  // On another port it is another node.
+  f.diagnosis.decisions[1].bind_port = f.diagnosis.decisions[1].registry_port = 20881;
+  EXPECT_EQ(r.Desired(f.diagnosis, 1000).size(), 2u);
+}
+
+TEST(Desired, IncarnationsAreTheSameProviderUnderAnotherName) {
+  Fixture f;
+  f.declared[0].version = "1.0.0";
+  Registrations r(f.config, f.declared, 1);
+  NodeKey key = r.Desired(f.diagnosis, 1000).at(0);
+  ASSERT_TRUE(r.HasIncarnations(key));
+  auto name = [](const std::string& url) { return dubbo::UrlEncode(url); };
+  const std::string base = "dubbo://10.0.0.7:20880/org.apache.dubbo.demo.DemoService?";
+  const std::string iface = "interface=org.apache.dubbo.demo.DemoService";
+  // Another pid and timestamp (a killed agent's node): the same provider.
+  EXPECT_TRUE(r.IsIncarnation(key, name(base + "anyhost=true&application=demo-provider&" + iface +
+                                        "&pid=99&timestamp=5&version=1.0.0")));
+  // Never another host, port, interface, version, group or protocol.
+  EXPECT_FALSE(
+      r.IsIncarnation(key, name("dubbo://10.0.0.8:20880/org.apache.dubbo.demo.DemoService?" +
+                                iface + "&pid=99&version=1.0.0")));
+  EXPECT_FALSE(
+      r.IsIncarnation(key, name("dubbo://10.0.0.7:20881/org.apache.dubbo.demo.DemoService?" +
+                                iface + "&pid=99&version=1.0.0")));
+  EXPECT_FALSE(
+      r.IsIncarnation(key, name("dubbo://10.0.0.7:208801/org.apache.dubbo.demo.DemoService?" +
+                                iface + "&version=1.0.0")));
+  EXPECT_FALSE(r.IsIncarnation(key, name(base + iface + "&pid=99&version=2.0.0")));
+  EXPECT_FALSE(r.IsIncarnation(key, name(base + iface + "&pid=99")));
+  EXPECT_FALSE(r.IsIncarnation(key, name(base + iface + "&group=g&version=1.0.0")));
+  EXPECT_FALSE(r.IsIncarnation(key, name("tri://10.0.0.7:20880/org.apache.dubbo.demo.DemoService?" +
+                                         iface + "&version=1.0.0")));
+  EXPECT_FALSE(r.IsIncarnation(key, "not%ZZencoded"));
+}
+
 }  // namespace
 }  // namespace zkop::agent

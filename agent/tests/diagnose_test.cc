@@ -76,21 +76,65 @@ TEST(Diagnose, TwoProvidersNobodyListeningOrInvisible) {
   EXPECT_NE(r.conflicts.at(0).find("cannot tell which"), std::string::npos);
 }
 
-TEST(Diagnose, PortHeldByAnotherProcess) {
+TEST(Diagnose, LoneProviderWithAnUnrecognisableCommandLineIsRegistered) {
+  // Issue 11: `java -jar app.jar` for orders-service, `node provider.js` for echo-provider.
+  FakeProbe probe;
+  std::vector<Declared> d = {Svc("orders-service", "/srv/conf/dubbo.properties", 20990)};
+  probe.Listen(20990, 77);
+  probe.Process(77, "java -jar app.jar", "/");
+  auto r = Diagnose(d, probe.Probe(), probe);
+  EXPECT_EQ(r.decisions[0].state, ServiceState::kRegister) << r.decisions[0].reason;
+  EXPECT_EQ(r.decisions[0].pid, 77);
+  EXPECT_EQ(r.decisions[0].holder, "pid 77 (java -jar app.jar)");
+  EXPECT_TRUE(r.conflicts.empty());
+}
+
+TEST(Diagnose, PortHeldByAnotherDeclaredProvider) {
+  FakeProbe probe;
+  std::vector<Declared> d = {Svc("orders", "/srv/orders/dubbo.properties", 20880),
+                             Svc("billing", "/srv/billing/dubbo.properties", 20881)};
+  probe.Listen(20880, 77);
+  probe.Process(77, "java -jar billing.jar", "/");
+  auto r = Diagnose(d, probe.Probe(), probe);
+  EXPECT_EQ(r.decisions[0].state, ServiceState::kConflict);
+  ASSERT_EQ(r.conflicts.size(), 1u);
+  EXPECT_NE(r.conflicts[0].find("is held by pid 77 (java -jar billing.jar), which is not orders "
+                                "(it is the process of application billing"),
+            std::string::npos)
+      << r.conflicts[0];
+}
+
+TEST(Diagnose, PortHeldByAProcessThatProcessSaysIsNotTheProvider) {
   FakeProbe probe;
   std::vector<Declared> d = {Svc("orders", "/srv/orders/dubbo.properties", 20880)};
+  d[0].process = "orders-svc.jar";
   probe.Listen(20880, 77);
   probe.Process(77, "nginx: master process", "/");
   auto r = Diagnose(d, probe.Probe(), probe);
   EXPECT_EQ(r.decisions[0].state, ServiceState::kConflict);
-  EXPECT_NE(
-      r.conflicts.at(0).find("is held by pid 77 (nginx: master process), which is not orders"),
-      std::string::npos)
+  EXPECT_NE(r.conflicts.at(0).find("is held by pid 77 (nginx: master process), which is not "
+                                   "orders (its command line does not contain process: "
+                                   "\"orders-svc.jar\")"),
+            std::string::npos)
       << r.conflicts.at(0);
   // The same process named by process: is the provider.
   d[0].process = "nginx";
   r = Diagnose(d, probe.Probe(), probe);
   EXPECT_EQ(r.decisions[0].state, ServiceState::kRegister);
+  EXPECT_TRUE(r.conflicts.empty());
+}
+
+TEST(Diagnose, AutoPortTakesAListenerThatIsNobodysElse) {
+  FakeProbe probe;
+  std::vector<Declared> d = {Svc("a", "/a/dubbo.properties", -1),
+                             Svc("b", "/b/dubbo.properties", 20990)};
+  probe.Listen(20881, 10);
+  probe.Process(10, "java -jar app.jar");
+  probe.Listen(20882, 11);
+  probe.Process(11, "java -jar b.jar");  // b's process: not a candidate for a
+  auto r = Diagnose(d, probe.Probe(), probe);
+  EXPECT_EQ(r.decisions[0].state, ServiceState::kRegister) << r.decisions[0].reason;
+  EXPECT_EQ(r.decisions[0].bind_port, 20881);
 }
 
 TEST(Diagnose, MatchingRules) {

@@ -120,5 +120,57 @@ TEST_F(ResolveTest, ProblemsAreConfigErrorsOfTheService) {
   EXPECT_NE(d[0].config_error.str().find("no application name"), std::string::npos);
 }
 
+TEST_F(ResolveTest, RegistryHostsFromEnvFilesAndPodIpAreValidated) {
+  const std::string svc =
+      "zookeeper: {connect: z:2181}\napplication: x\nservices:\n"
+      "  - interface: a.B\n";
+  for (std::string var :
+       {"DUBBO_IP_TO_REGISTRY", "DUBBO_DUBBO_IP_TO_REGISTRY", "DUBBO_IP_TO_BIND", "POD_IP"}) {
+    for (std::string bad : {"0.0.0.0", "localhost", "::", "127.0.0.1/x?y=1&z", "999.1.1.1"}) {
+      env_ = {{var, bad}};
+      auto d = Run(svc);
+      EXPECT_NE(d[0].config_error.str().find("registry host from environment " + var + ": \""),
+                std::string::npos)
+          << var << "=" << bad << ": " << d[0].config_error;
+    }
+  }
+  env_.clear();
+  std::string f =
+      Write("dubbo.properties", "dubbo.application.name=o\n\ndubbo.protocol.host=0.0.0.0\n");
+  auto d = Run("zookeeper: {connect: z:2181}\nsources:\n  - dubboProperties: " + f +
+               "\nservices:\n  - interface: a.B\n");
+  EXPECT_EQ(d[0].config_error.str(),
+            "registry host from " + f +
+                ":3 dubbo.protocol.host: \"0.0.0.0\" is not an address consumers "
+                "can reach; give the provider's IP");
+  env_ = {{"DUBBO_IP_TO_REGISTRY", "127.0.0.5"}};  // loopback is accepted (single host, tests)
+  EXPECT_EQ(Run(svc)[0].config_error, "");
+}
+
+TEST_F(ResolveTest, MessagesNameThePlace) {
+  std::string f = Write("dubbo.properties", "dubbo.application.name=o\ndubbo.protocol.name=dubb\n");
+  auto d = Run("zookeeper: {connect: z:2181}\nsources:\n  - dubboProperties: " + f +
+               "\nservices:\n  - interface: a.B\n");
+  EXPECT_EQ(d[0].config_error.str().rfind(f + ":2: dubbo.protocol.name: protocol \"dubb\" has no "
+                                              "default port",
+                                          0),
+            0u)
+      << d[0].config_error;
+  // A missing source: no ":0", and the entry of the agent config that names it.
+  d = Run("zookeeper: {connect: z:2181}\napplication: x\nsources:\n  - dubboProperties: " + dir_ +
+          "/missing.properties\nservices:\n  - interface: a.B\n");
+  EXPECT_EQ(d[0].config_error.str(),
+            dir_ +
+                "/missing.properties: cannot open the file: No such file or "
+                "directory (check the path in the agent config's sources) "
+                "[sources[0] at agent.yaml:4]");
+  // A directory is not a provider file.
+  d = Run("zookeeper: {connect: z:2181}\napplication: x\nsources:\n  - dubboProperties: " + dir_ +
+          "\nservices:\n  - interface: a.B\n");
+  EXPECT_NE(d[0].config_error.str().find(dir_ + ": is a directory, not a regular file"),
+            std::string::npos)
+      << d[0].config_error;
+}
+
 }  // namespace
 }  // namespace zkop::agent

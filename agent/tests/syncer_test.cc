@@ -278,5 +278,43 @@ TEST(Syncer, RemoveAllDeletesThenCloses) {
   EXPECT_EQ(reg.closes(), 1u);
 }
 
+// Nodes named "<registration>@<incarnation>": the same registration under another name.
+class IncarnatedNodes : public LiteralNodes {
+ public:
+  bool HasIncarnations(const NodeKey&) const override { return true; }
+  bool IsIncarnation(const NodeKey& key, std::string_view name) const override {
+    std::string own = Path(key).substr(Path(key).rfind('/') + 1);
+    return name.substr(0, name.find('@')) == own.substr(0, own.find('@'));
+  }
+};
+
+TEST(Syncer, EarlierIncarnationsOfAnotherSessionAreReplacedAtOnce) {
+  FakeRegistry reg;
+  IncarnatedNodes nodes;
+  std::map<std::string, std::string> desired;
+  for (int i = 0; i < 300; ++i) {
+    std::string reg_name = "/dubbo/i" + std::to_string(i) + "/providers/p" + std::to_string(i);
+    desired[reg_name + "@new"] = "";
+    reg.CreateStale(reg_name + "@old", "");  // left by a SIGKILLed agent
+  }
+  reg.CreateStale("/dubbo/i0/providers/other@old", "");  // another host: never touched
+  reg.ExternalCreate("/dubbo/i1/providers/p1@static");   // persistent: someone's, stays
+  Syncer s(&reg, &nodes, {}, [] {});
+  ASSERT_TRUE(s.Sync(nodes.Keys(desired)));
+  auto all = reg.Nodes();
+  for (int i = 0; i < 300; ++i) {
+    std::string reg_name = "/dubbo/i" + std::to_string(i) + "/providers/p" + std::to_string(i);
+    EXPECT_EQ(all.count(reg_name + "@old"), 0u) << i;
+    EXPECT_EQ(all.count(reg_name + "@new"), 1u) << i;
+  }
+  EXPECT_EQ(all.count("/dubbo/i0/providers/other@old"), 1u);
+  EXPECT_EQ(all.count("/dubbo/i1/providers/p1@static"), 1u);
+  EXPECT_EQ(s.stats().replaced_incarnations, 300u);
+  // Batched: 300 deletes in one multi, not 300 requests.
+  size_t multis = reg.multis();
+  ASSERT_TRUE(s.Sync(nodes.Keys(desired)));  // nothing to do now: no more listings or deletes
+  EXPECT_EQ(reg.multis(), multis);
+}
+
 }  // namespace
 }  // namespace zkop::agent

@@ -128,11 +128,13 @@ TEST_F(AgentConflict, SeedCaseOneListenerTwoProvidersOnePort) {
 }
 
 TEST_F(AgentConflict, ConfiguredPortHeldByAnotherProcess) {
+  // Positive evidence that the holder is someone else: process: names the provider's
+  // command line and the listener's does not contain it.
   FakeProvider intruder(dir_, "intruder", addr_, 0);
   std::string file = Properties("orders", intruder.port());
   std::ostringstream y;
   y << "zookeeper:\n  connect: " << ensemble_->ConnectString() << "\nhost: " << addr_
-    << "\nsources:\n  - dubboProperties: " << file
+    << "\nsources:\n  - dubboProperties: " << file << "\n    process: orders-main.jar"
     << "\nservices:\n  - interface: com.example.orders.OrderService\n";
   std::string config = dir_.Write("held.yaml", y.str());
   auto check = RunToEnd(dir_, {AgentBinary(), "check", "--config", config});
@@ -141,7 +143,34 @@ TEST_F(AgentConflict, ConfiguredPortHeldByAnotherProcess) {
                               FakeProviderBinary() + " --app intruder"),
             std::string::npos)
       << check.output;
-  EXPECT_NE(check.output.find("which is not orders"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("which is not orders (its command line does not contain process: "
+                              "\"orders-main.jar\")"),
+            std::string::npos)
+      << check.output;
+}
+
+TEST_F(AgentConflict, LoneProviderWhoseCommandLineDoesNotNameItIsRegistered) {
+  // Issue 11 item 1: `java -jar app.jar` for an application called echo-provider. Nothing
+  // says the listener is someone else, so it is registered and check names the holder.
+  FakeProvider provider(dir_, "app.jar", addr_, 0);
+  ASSERT_TRUE(provider.bound());
+  std::ostringstream y;
+  y << "zookeeper:\n  connect: " << ensemble_->ConnectString() << "\n  root: " << root_
+    << "\napplication: echo-provider\nhost: " << addr_
+    << "\nprobeInterval: 200ms\nmetricsAddress: \"\"\nservices:\n"
+    << "  - interface: com.example.echo.EchoService\n    port: " << provider.port() << "\n";
+  std::string config = dir_.Write("lone.yaml", y.str());
+  auto check = RunToEnd(dir_, {AgentBinary(), "check", "--config", config});
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_NE(check.output.find("state:  would register"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("holder: pid " + std::to_string(provider.pid()) + " (" +
+                              FakeProviderBinary() + " --app app.jar"),
+            std::string::npos)
+      << check.output;
+  auto client = Connect(ensemble_->ConnectString());
+  AgentProcess agent(dir_, config);
+  EXPECT_TRUE(Eventually([&] { return Registered(*client, "com.example.echo.EchoService") == 1; }))
+      << agent.Log();
 }
 
 TEST_F(AgentConflict, BadConfigIsRefusedWithAPreciseError) {

@@ -1,10 +1,9 @@
 #include "zkop/config/yaml_reader.h"
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
+#include "zkop/config/bounded_input.h"
 #include "zkop/config/duration.h"
 
 namespace zkop::config {
@@ -79,25 +78,24 @@ YamlReader::YamlReader(YAML::Node node, std::shared_ptr<const std::string> file,
                        YAML::Mark mark)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), mark_(mark) {}
 
-YamlReader YamlReader::LoadFile(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) {
-    throw ConfigError(file, 0, 0, "", "cannot open the file (does it exist and is it readable?)");
+YamlReader YamlReader::LoadFile(const std::string& file, const YamlLimits& limits) {
+  std::string text, error;
+  if (!ReadRegularFile(file, limits.max_bytes, &text, &error)) {
+    throw ConfigError(file, 0, 0, "", error + " (give the path of a readable YAML file)");
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return LoadString(ss.str(), file);
+  return LoadString(text, file, limits);
 }
 
-YamlReader YamlReader::LoadString(std::string_view text, std::string name) {
+YamlReader YamlReader::LoadString(std::string_view text, std::string name,
+                                  const YamlLimits& limits) {
   auto file = std::make_shared<const std::string>(std::move(name));
+  CheckYaml(text, *file, limits);  // bounded: size, depth, aliases, duplicate keys
   try {
     YAML::Node root = YAML::Load(std::string(text));
     YAML::Mark mark = root.IsDefined() && !root.IsNull() ? root.Mark() : YAML::Mark();
     return YamlReader(root, file, "", mark);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(*file, e.mark.line + 1, e.mark.column + 1, "",
-                      "invalid YAML: " + e.msg);
+    throw ConfigError(*file, e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg);
   }
 }
 
@@ -120,7 +118,8 @@ YamlReader YamlReader::Get(std::string_view key) const {
   const YAML::Node& self = node_;
   YAML::Node child = self[std::string(key)];
   YAML::Mark mark = mark_;
-  if (child.IsDefined() && !child.IsNull()) mark = child.Mark();
+  if (child.IsDefined() && !child.IsNull())
+    mark = child.Mark();
   else if (child.IsDefined()) {
     // A null value has no useful mark; use the key's.
     for (auto it = self.begin(); it != self.end(); ++it) {
@@ -136,11 +135,16 @@ YamlReader YamlReader::Get(std::string_view key) const {
 std::string YamlReader::Describe() const {
   if (!node_.IsDefined()) return "nothing (the key is missing)";
   switch (node_.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Scalar: return "\"" + node_.Scalar() + "\"";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "nothing";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "\"" + node_.Scalar() + "\"";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
   }
 }
 
@@ -219,8 +223,8 @@ std::vector<std::pair<std::string, YamlReader>> YamlReader::AsEntries() const {
   if (!node_.IsMap()) FailExpected("a mapping");
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     std::string key = it->first.Scalar();
-    YAML::Mark m = it->second.IsDefined() && !it->second.IsNull() ? it->second.Mark()
-                                                                  : it->first.Mark();
+    YAML::Mark m =
+        it->second.IsDefined() && !it->second.IsNull() ? it->second.Mark() : it->first.Mark();
     out.emplace_back(key, YamlReader(it->second, file_, ChildPath(key), m));
   }
   return out;

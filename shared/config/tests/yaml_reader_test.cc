@@ -92,7 +92,9 @@ TEST(YamlReader, SyntaxErrorsCarryThePosition) {
 
 TEST(YamlReader, MissingFileIsNamed) {
   std::string err = ErrorOf([] { YamlReader::LoadFile("/nonexistent/zkop.yaml"); });
-  EXPECT_EQ(err, "/nonexistent/zkop.yaml: cannot open the file (does it exist and is it readable?)");
+  EXPECT_EQ(err,
+            "/nonexistent/zkop.yaml: cannot open the file: No such file or directory (give the "
+            "path of a readable YAML file)");
 }
 
 }  // namespace

@@ -1,16 +1,13 @@
 #include "zkop/dubbo/properties.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
+#include "zkop/config/bounded_input.h"
 #include "zkop/dubbo/url_encode.h"
 
 namespace zkop::dubbo {
 
 PropertiesError::PropertiesError(const std::string& file, int line, const std::string& detail)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + detail),
+    : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " +
+                         detail),
       file_(file),
       line_(line) {}
 
@@ -209,22 +206,18 @@ SettingMap ParseProperties(std::string_view text, const std::string& file) {
     }
     std::string key = Convert(std::string_view(s).substr(0, key_len), file, ll.line);
     std::string value = Convert(std::string_view(s).substr(value_start), file, ll.line);
-    result[key] = Setting{std::move(value), file, ll.line};
+    result[key] = Setting{std::move(value), file, ll.line, {}};
     ll = LogicalLine{};
   }
   return result;
 }
 
 std::string ReadProviderFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw PropertiesError(path, 0,
-                          std::string("cannot read the file: ") + std::strerror(errno) +
-                              " (check the path in the agent config's sources)");
+  std::string text, error;
+  if (!config::ReadRegularFile(path, kMaxProviderFileBytes, &text, &error)) {
+    throw PropertiesError(path, 0, error + " (check the path in the agent config's sources)");
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return text;
 }
 
 SettingMap LoadPropertiesFile(const std::string& path) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 
 #include "zkop/dubbo/url_encode.h"
@@ -14,10 +15,17 @@ struct JavaLess {
   bool operator()(const std::string& a, const std::string& b) const { return JavaStringLess(a, b); }
 };
 
-bool IsIdentStart(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80;
+struct CodeRange {
+  char32_t first, last;
+};
+#include "java_identifier_table.inc"
+
+template <size_t N>
+bool InRanges(const CodeRange (&ranges)[N], char32_t cp) {
+  auto it = std::upper_bound(std::begin(ranges), std::end(ranges), cp,
+                             [](char32_t v, const CodeRange& r) { return v < r.first; });
+  return it != std::begin(ranges) && cp <= std::prev(it)->last;
 }
-bool IsIdentPart(unsigned char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
 
 bool IsReserved(std::string_view w) {
   static constexpr std::array<std::string_view, 53> kWords = {
@@ -134,9 +142,14 @@ std::string ProviderNodePath(std::string_view root, const ProviderSpec& spec) {
 }
 
 bool IsJavaIdentifier(std::string_view name) {
-  if (name.empty() || !IsIdentStart(static_cast<unsigned char>(name[0]))) return false;
-  for (unsigned char c : name) {
-    if (!IsIdentPart(c)) return false;
+  if (name.empty()) return false;
+  for (size_t pos = 0; pos < name.size();) {
+    bool first = pos == 0;
+    char32_t cp = 0;
+    if (!DecodeUtf8(name, &pos, &cp)) return false;
+    if (!(first ? InRanges(kJavaIdentifierStart, cp) : InRanges(kJavaIdentifierPart, cp))) {
+      return false;
+    }
   }
   return !IsReserved(name);
 }

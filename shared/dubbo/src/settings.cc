@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "zkop/config/bounded_input.h"
+#include "zkop/config/yaml_reader.h"
+
 namespace zkop::dubbo {
 
 namespace {
@@ -16,6 +19,12 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 
 void Flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
              SettingMap* out) {
+  if (node.IsMap() || node.IsSequence()) {
+    if (!prefix.empty()) {
+      (*out)[prefix] =
+          Setting{"", file, node.Mark().line + 1, node.IsMap() ? "a mapping" : "a list"};
+    }
+  }
   if (node.IsMap()) {
     for (const auto& kv : node) {
       std::string key = kv.first.Scalar();
@@ -26,7 +35,7 @@ void Flatten(const YAML::Node& node, const std::string& prefix, const std::strin
       Flatten(node[i], prefix + "[" + std::to_string(i) + "]", file, out);
     }
   } else if (!prefix.empty()) {
-    (*out)[prefix] = Setting{node.IsScalar() ? node.Scalar() : "", file, node.Mark().line + 1};
+    (*out)[prefix] = Setting{node.IsScalar() ? node.Scalar() : "", file, node.Mark().line + 1, {}};
   }
 }
 
@@ -35,14 +44,27 @@ bool ProfileSpecific(const YAML::Node& doc) {
   SettingMap flat;
   Flatten(doc, "", "", &flat);
   for (const auto& [key, setting] : flat) {
+    // spring.profiles (legacy) and spring.config.activate.on-profile make a document
+    // profile-specific; spring.profiles.active / include / group do not.
     std::string k = CanonicalKey(key);
-    if (k.rfind("spring.config.activate.onprofile", 0) == 0 || k.rfind("spring.profiles", 0) == 0)
+    if (k.rfind("spring.config.activate.onprofile", 0) == 0 ||
+        (k == "spring.profiles" && setting.shape != "a mapping"))
       return true;
   }
   return false;
 }
 
+// A key that must hold a value (a port, a name, a host) holds a mapping or a list.
+void ValueOrThrow(const Setting& s, const std::string& key) {
+  if (!s.shape.empty()) {
+    throw PropertiesError(s.file, s.line,
+                          key + ": expected a value, found " + std::string(s.shape) +
+                              " (write it as `" + key.substr(key.rfind('.') + 1) + ": VALUE`)");
+  }
+}
+
 int PortOrThrow(const Setting& s, const std::string& key) {
+  ValueOrThrow(s, key);
   int port = 0;
   if (!ParseDubboPort(s.value, &port)) {
     throw PropertiesError(s.file, s.line,
@@ -67,6 +89,15 @@ std::string CanonicalKey(const std::string& key) {
 }
 
 SettingMap ParseSpringBootYaml(const std::string& text, const std::string& file) {
+  // Bounded before any tree is walked: Flatten visits aliased nodes once per alias.
+  config::YamlLimits limits;
+  limits.max_bytes = kMaxProviderFileBytes;
+  limits.max_nodes = 200000;
+  try {
+    config::CheckYaml(text, file, limits);
+  } catch (const config::ConfigError& e) {
+    throw PropertiesError(file, e.line(), e.detail());
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(text);
@@ -136,21 +167,28 @@ DubboSettings ExtractDubboSettings(const SettingMap& settings) {
     if (key == "dubbo.application.name") {
       out.application = setting;
     } else if (key == "spring.application.name") {
+      ValueOrThrow(setting, raw_key);
       spring_name = setting;
     } else if (key == "dubbo.provider.port") {
       out.provider_port = PortOrThrow(setting, raw_key);
       out.provider_port_origin = setting;
     } else if (key == "dubbo.provider.host") {
+      ValueOrThrow(setting, raw_key);
       out.provider_host = setting.value;
+      out.provider_host_origin = setting;
     } else if (key == "dubbo.protocol.name") {
+      ValueOrThrow(setting, raw_key);
       single.name = setting.value;
+      single.name_origin = setting;
       has_single = true;
     } else if (key == "dubbo.protocol.port") {
       single.port = PortOrThrow(setting, raw_key);
       single.origin = setting;
       has_single = true;
     } else if (key == "dubbo.protocol.host") {
+      ValueOrThrow(setting, raw_key);
       single.host = setting.value;
+      single.host_origin = setting;
       has_single = true;
     } else if (key.rfind(kProtocols, 0) == 0) {
       std::string rest = key.substr(kProtocols.size());
@@ -160,8 +198,15 @@ DubboSettings ExtractDubboSettings(const SettingMap& settings) {
       std::string field = rest.substr(dot + 1);
       ProtocolSetting& p = multi[id];
       p.id = id;
-      if (field == "name") p.name = setting.value;
-      if (field == "host") p.host = setting.value;
+      if (field == "name" || field == "host") ValueOrThrow(setting, raw_key);
+      if (field == "name") {
+        p.name = setting.value;
+        p.name_origin = setting;
+      }
+      if (field == "host") {
+        p.host = setting.value;
+        p.host_origin = setting;
+      }
       if (field == "port") {
         p.port = PortOrThrow(setting, raw_key);
         p.origin = setting;

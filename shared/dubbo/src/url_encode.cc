@@ -115,4 +115,46 @@ void AppendUtf8(char32_t cp, std::string* out) {
   }
 }
 
+bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* cp) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  size_t i = *pos;
+  unsigned char b = byte(i);
+  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  *pos = i + 1;
+  if (len == 0 || i + len > s.size()) return false;
+  char32_t v = len == 1 ? b : b & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return false;
+    v = (v << 6) | (byte(i + k) & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return false;
+  *pos = i + len;
+  *cp = v;
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  char32_t cp = 0;
+  for (size_t pos = 0; pos < s.size();) {
+    if (!DecodeUtf8(s, &pos, &cp)) return false;
+  }
+  return true;
+}
+
+std::string ToValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  char32_t cp = 0;
+  for (size_t pos = 0; pos < s.size();) {
+    size_t start = pos;
+    if (DecodeUtf8(s, &pos, &cp)) {
+      out.append(s.substr(start, pos - start));
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD
+    }
+  }
+  return out;
+}
+
 }  // namespace zkop::dubbo

@@ -125,5 +125,26 @@ TEST(Properties, MatchesJdkPropertiesLoad) {
   rmdir(dir);
 }
 
+TEST(ProviderFiles, OnlyRegularFilesUnderTheCapAreRead) {
+  auto error_of = [](const std::string& path) {
+    try {
+      LoadPropertiesFile(path);
+    } catch (const PropertiesError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error_of("/dev/zero"),
+            "/dev/zero: is a character device, not a regular file (check the path in the agent "
+            "config's sources)");
+  EXPECT_EQ(error_of("/tmp"),
+            "/tmp: is a directory, not a regular file (check the path in the agent config's "
+            "sources)");
+  // A missing file has no line: the message has no ":0".
+  EXPECT_EQ(error_of("/nonexistent/dubbo.properties"),
+            "/nonexistent/dubbo.properties: cannot open the file: No such file or directory "
+            "(check the path in the agent config's sources)");
+}
+
 }  // namespace
 }  // namespace zkop::dubbo

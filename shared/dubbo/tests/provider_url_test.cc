@@ -1,6 +1,10 @@
 #include "zkop/dubbo/provider_url.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 // cpprest defines a macro U; include it after gtest.
 #include <cpprest/json.h>
 
@@ -88,6 +92,44 @@ TEST(JavaNames, AcceptsQualifiedNamesRejectsOthers) {
   EXPECT_FALSE(IsJavaQualifiedName("Demo."));
   EXPECT_TRUE(IsJavaIdentifier("sayHello"));
   EXPECT_FALSE(IsJavaIdentifier("say-hello"));
+}
+
+TEST(JavaNames, UnicodeIdentifiersAsJavaDefinesThem) {
+  EXPECT_TRUE(IsJavaIdentifier("\u00e9t\u00e9"));  // été
+  EXPECT_TRUE(IsJavaIdentifier("\u4e2d\u6587"));   // 中文
+  EXPECT_TRUE(IsJavaIdentifier("\u20ac"));         // € (currency: Java allows it)
+  EXPECT_TRUE(IsJavaQualifiedName("com.\u00fcber.Dienst"));
+  EXPECT_FALSE(IsJavaIdentifier("\xff\xfe"));              // not UTF-8
+  EXPECT_FALSE(IsJavaIdentifier("a\xc3"));                 // truncated
+  EXPECT_FALSE(IsJavaIdentifier("\xc0\xaf"));              // overlong '/'
+  EXPECT_FALSE(IsJavaIdentifier("a\xed\xa0\x80"));         // a surrogate
+  EXPECT_FALSE(IsJavaIdentifier("a\u00a0b"));              // no-break space
+  EXPECT_FALSE(IsJavaIdentifier("a\u2028b"));              // line separator
+  EXPECT_FALSE(IsJavaIdentifier("\u0661x"));               // a digit cannot start
+  EXPECT_TRUE(IsJavaIdentifier("x\u0661"));                // but may follow
+  EXPECT_FALSE(IsJavaIdentifier(std::string("a\0b", 3)));  // NUL (ignorable in Java)
+  EXPECT_FALSE(IsJavaIdentifier("a\x01"));                 // control (ignorable)
+}
+
+TEST(JavaNames, TheIdentifierTableMatchesTheJdk) {
+#if defined(ZKOP_JAVA) && defined(ZKOP_JAVA_IDENTIFIER_TABLE)
+  std::string cmd = std::string(ZKOP_JAVA) + " " + ZKOP_JAVA_IDENTIFIER_GENERATOR;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string generated;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) generated.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << cmd;
+  std::ifstream in(ZKOP_JAVA_IDENTIFIER_TABLE);
+  std::string checked_in((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The header line names the JDK's version; the ranges must be the same.
+  auto body = [](const std::string& s) { return s.substr(s.find('\n') + 1); };
+  EXPECT_EQ(body(generated), body(checked_in))
+      << "regenerate: java shared/dubbo/tests/JavaIdentifierTable.java > "
+         "shared/dubbo/src/java_identifier_table.inc";
+#else
+  GTEST_SKIP() << "no java";
+#endif
 }
 
 TEST(Instance, CuratorServiceInstanceJson) {

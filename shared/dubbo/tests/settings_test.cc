@@ -33,6 +33,53 @@ TEST(SpringBootYaml, SyntaxErrorNamesTheLine) {
   }
 }
 
+std::string SpringError(const std::string& yaml) {
+  try {
+    ExtractDubboSettings(ParseSpringBootYaml(yaml, "application.yml"));
+  } catch (const PropertiesError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(SpringBootYaml, AKeyThatMustBeAValueRefusesAMapping) {
+  EXPECT_EQ(SpringError("dubbo:\n  protocol:\n    port: {a: 1}\n"),
+            "application.yml:3: dubbo.protocol.port: expected a value, found a mapping (write it "
+            "as `port: VALUE`)");
+  EXPECT_EQ(SpringError("dubbo:\n  protocol:\n    name: [dubbo]\n"),
+            "application.yml:3: dubbo.protocol.name: expected a value, found a list (write it as "
+            "`name: VALUE`)");
+  EXPECT_EQ(SpringError("dubbo:\n  protocols:\n    p1:\n      port: {}\n"),
+            "application.yml:4: dubbo.protocols.p1.port: expected a value, found a mapping (write "
+            "it as `port: VALUE`)");
+}
+
+TEST(SpringBootYaml, HostileYamlIsBoundedAndNamed) {
+  std::string laughs = "a: &a [x,x,x,x,x,x,x,x,x]\n";
+  for (int i = 1; i < 9; ++i) {
+    std::string p = "*l" + std::to_string(i - 1);
+    if (i == 1) p = "*a";
+    laughs += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + p + "," + p + "," + p +
+              "," + p + "," + p + "," + p + "," + p + "," + p + "," + p + "]\n";
+  }
+  std::string err = SpringError(laughs);
+  EXPECT_NE(err.find("application.yml:"), std::string::npos) << err;
+  EXPECT_NE(err.find("billion laughs"), std::string::npos) << err;
+  err = SpringError(std::string(200, '[') + std::string(200, ']'));
+  EXPECT_NE(err.find("application.yml:1: nested more than 64 levels"), std::string::npos) << err;
+  // Spring Boot refuses duplicate keys (SnakeYAML allowDuplicateKeys=false); so does the agent.
+  EXPECT_EQ(SpringError("dubbo:\n  protocol:\n    port: 1\n    port: 2\n"),
+            "application.yml:4: duplicate key \"port\" (first set on line 3); remove one of them");
+}
+
+TEST(SpringBootYaml, ProfilesActiveDoesNotMakeADocumentProfileSpecific) {
+  auto m = ParseSpringBootYaml(
+      "spring:\n  profiles:\n    active: prod\ndubbo:\n  protocol:\n    port: 20881\n"
+      "---\nspring:\n  profiles: dev\ndubbo:\n  protocol:\n    port: 9999\n",
+      "application.yml");
+  EXPECT_EQ(m.at("dubbo.protocol.port").value, "20881");
+}
+
 TEST(DubboSettings, ReadsProtocolsApplicationAndProvider) {
   auto m = ParseProperties(
       "spring.application.name=fallback\n"

@@ -1,5 +1,6 @@
 #include "zkop/zk/client.h"
 
+#include <algorithm>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <zookeeper/zookeeper.h>
@@ -293,6 +294,10 @@ struct Client::Impl {
       if (h == nullptr) {
         return Status(Error::kSystemError, "zookeeper_init failed for connect string \"" +
                                                options.connect + "\": " + std::strerror(errno));
+      }
+      if (options.resolve_interval.count() > 0) {
+        zoo_set_servers_resolution_delay(
+            h, static_cast<int>(std::min<int64_t>(options.resolve_interval.count(), 1 << 30)));
       }
       std::vector<DigestCredential> creds;
       {

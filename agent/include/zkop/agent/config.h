@@ -76,4 +76,8 @@ struct AgentConfig {
 AgentConfig ParseConfig(const config::YamlReader& root);
 AgentConfig LoadConfigFile(const std::string& path);
 
+// One warning per service listed more than once (same interface, version, group, protocol,
+// port and source), naming the first and the repeats; a repeat is registered only once.
+std::vector<std::string> DuplicateServices(const AgentConfig& config);
+
 }  // namespace zkop::agent

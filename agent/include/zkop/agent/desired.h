@@ -46,6 +46,10 @@ class Registrations : public NodeRenderer {
 
   std::string Path(const NodeKey& key) const override;
   std::string Data(const NodeKey& key) const override;
+  // Provider nodes: `name` decodes to a URL of the same protocol, registry host, port,
+  // interface, version and group (any pid, timestamp or other parameter).
+  bool HasIncarnations(const NodeKey& key) const override;
+  bool IsIncarnation(const NodeKey& key, std::string_view name) const override;
 
  private:
   struct Stamp {
@@ -63,7 +67,11 @@ class Registrations : public NodeRenderer {
   const AgentConfig& config_;
   const std::vector<Declared>& declared_;
   int64_t agent_pid_;
-  std::vector<Stamp> stamps_;       // per declared service
+  static constexpr uint32_t kNotDuplicate = ~uint32_t{0};
+  std::vector<Stamp> stamps_;  // per declared service
+  // Per declared service: the earlier one it repeats exactly, or kNotDuplicate; empty when
+  // no service repeats another.
+  std::vector<uint32_t> duplicate_of_;
   std::vector<uint32_t> group_of_;  // per declared service
   std::vector<Group> groups_;
 };

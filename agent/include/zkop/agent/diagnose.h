@@ -15,8 +15,12 @@
 //    provider claims — several candidates make it a conflict ("ambiguous");
 //  - two providers on one port: conflict; the one whose process holds the port (when
 //    visible) is registered, the other is not; when no holder can be told, neither is;
-//  - one provider: registered while the port listens; if the holder is visible and is not
-//    this provider, conflict ("held by pid N (cmdline)").
+//  - one provider: registered while the port listens, unless there is positive evidence
+//    that the visible holder is someone else: it matches another declared provider (and
+//    not this one), or the provider sets process: and the holder's command line does not
+//    contain it — then conflict ("held by pid N (cmdline), which is not ..."). A holder
+//    that merely does not look like the provider (`java -jar app.jar`, `node server.js`)
+//    is taken as the provider, and Decision::holder says who it is.
 // Pure apart from PortProbe::Describe; never throws.
 #pragma once
 
@@ -41,6 +45,7 @@ struct Decision {
   int registry_port = 0;  // the port written into the registry
   int pid = 0;            // the listening process, 0 when not visible
   std::string reason;     // empty for kRegister
+  std::string holder;     // "pid N (cmdline)" of the visible listener, "" when not visible
 };
 
 struct Diagnosis {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zkop::agent {
@@ -37,6 +38,14 @@ class NodeRenderer {
   virtual ~NodeRenderer() = default;
   virtual std::string Path(const NodeKey& key) const = 0;
   virtual std::string Data(const NodeKey& key) const = 0;
+  // Whether the registration of `key` may also exist under other names: earlier
+  // incarnations (a Dubbo provider URL with another pid or timestamp, left by a killed or
+  // crashed agent). The engine then lists the node's directory when it creates the node.
+  virtual bool HasIncarnations(const NodeKey&) const { return false; }
+  // True when `name`, a child of the directory of Path(key) other than the node itself, is
+  // such an incarnation. Must be thread-safe (called on registry threads) and never say
+  // yes for a node of another host or port.
+  virtual bool IsIncarnation(const NodeKey&, std::string_view /*name*/) const { return false; }
 };
 
 // A renderer over explicit (path, data) pairs, for tools, benchmarks and tests: Keys() turns

@@ -16,7 +16,9 @@
 //  system properties in Dubbo — the agent has only the environment.
 //
 // A problem with one service (unreadable source, bad port value in a file or in the
-// environment, no application name) makes that service a config error; the others resolve.
+// environment, no application name, a registry host that is not an IP address — see
+// CheckRegistryHost — from any of the places above) makes that service a config error
+// naming the place (file:line, environment variable); the others resolve.
 #pragma once
 
 #include <functional>
@@ -64,6 +66,11 @@ struct Declared {
   // "application orders (/app/a/dubbo.properties)"
   std::string OwnerName() const;
 };
+
+// A registry host must be a unicast IP address (IPv4 or IPv6; 127.x is accepted for
+// single-host setups): not a DNS name, not 0.0.0.0, ::, localhost or a multicast address,
+// and nothing that would change the URL around it. False with the reason otherwise.
+bool CheckRegistryHost(const std::string& host, std::string* why);
 
 std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
                               const AddressLister& addresses);

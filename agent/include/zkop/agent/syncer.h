@@ -16,8 +16,15 @@
 //    node by node). A failed batch is retried node by node to find and resolve the culprit.
 //  - Anti-entropy (Verify): every owned node is checked (pipelined exists); a missing node
 //    is re-created, a node owned by another (earlier) session is deleted and re-created.
+//  - Earlier incarnations: when a node is created, its directory is listed (in parallel with
+//    the creates) and nodes the renderer calls incarnations of the same registration
+//    (NodeRenderer::IsIncarnation: a Dubbo provider with another pid or timestamp, left by
+//    a killed agent) that are ephemerals of a session not the agent's own are deleted in
+//    batched multis at once, instead of lingering until that session expires.
 //  - Sessions: a lost connection keeps the session (nothing to do); a new session id means
-//    the old one expired: every node of that shard is created again.
+//    the old one expired: every node of that shard is created again. A wait for answers
+//    ends as soon as a session changes (its answers are moot), so the new session is
+//    restored in the next Sync, which the session's wake starts at once.
 //
 // Threading: one thread calls Sync/Verify/RemoveAll; stats() may be read from any thread.
 // Never throws; failures are counted by reason and retried on the next Sync.
@@ -67,6 +74,7 @@ struct SyncStats {
   uint64_t reconnects = 0;                 // connection regained within a session
   std::map<std::string, uint64_t> errors;  // by reason (RegErrorName or "timeout")
   uint64_t restored = 0;                   // nodes re-created by Verify (deleted or stale)
+  uint64_t replaced_incarnations = 0;      // earlier incarnations deleted (also in restored)
   bool last_sync_ok = false;
 };
 
@@ -105,6 +113,7 @@ class Syncer {
     uint32_t cost = 0;   // path bytes
     uint64_t round = 0;  // the last Sync that desired it
     bool owned = false;  // known to exist and be owned by the shard's current session
+    bool swept = false;  // its directory was searched for earlier incarnations
   };
   using Entries = std::unordered_map<NodeKey, Entry, NodeKeyHash>;
   class Pending;  // async answers, applied on the syncer thread
@@ -112,6 +121,9 @@ class Syncer {
   struct Plan;    // which parents exist, are absent, or are assumed to exist
 
   void CheckSessions();
+  // True when a session's id is no longer the one CheckSessions saw (expired or replaced):
+  // waits for answers end at once, so a new session is restored without delay.
+  bool SessionChanged() const;
   size_t ShardFor(int64_t cost);
   bool WaitConnected(Shard& shard);
   bool CreateMissing();
@@ -123,6 +135,14 @@ class Syncer {
   void Repair(size_t shard, std::vector<NodeKey> keys, Pending& pending, bool& ok);
   void CreateOne(size_t shard, const NodeKey& key, std::string path, int attempts, Pending& pending,
                  bool& ok);
+  // Earlier incarnations (syncer_sweep.cc): while `todo` is created, the directories of its
+  // nodes are listed (on `sweep`); FinishSweep then deletes, in batched multis, the
+  // incarnations (NodeRenderer::IsIncarnation) that are ephemerals of sessions not ours.
+  void StartSweep(const std::vector<std::vector<Item>>& todo, const std::vector<size_t>& usable,
+                  const Plan& plan, Pending& sweep,
+                  std::vector<std::pair<size_t, std::string>>& found);
+  void FinishSweep(Pending& sweep, std::vector<std::pair<size_t, std::string>>& found,
+                   std::chrono::steady_clock::time_point deadline);
   void SetOwned(Entry& e, bool owned);
   void MarkOwned(const NodeKey& key, size_t shard);
   void Forget(const NodeKey& key);

@@ -14,6 +14,9 @@ namespace zkop::agent {
 struct ZkRegistryOptions {
   std::string connect;
   std::chrono::milliseconds session_timeout{30000};
+  // How often a connected session may resolve the connect string again (issue 11 #5: the C
+  // client's default is on every request; 0 keeps it).
+  std::chrono::milliseconds resolve_interval{10000};
 };
 
 class ZkRegistryStore : public RegistryStore {

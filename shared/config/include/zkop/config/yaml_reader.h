@@ -8,9 +8,13 @@
 // Threading: a YamlReader is a value; copies share the underlying yaml-cpp node
 // and must not be used from several threads at once.
 // Exceptions: ConfigError is thrown for bad input; this is setup-time code.
+// Bounded: input is checked by CheckYaml (bounded_input.h) before a tree is built, so a
+// hostile file fails with a message instead of exhausting memory or time.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
+
+#include "zkop/config/bounded_input.h"
 
 #include <chrono>
 #include <cstdint>
@@ -43,10 +47,13 @@ class ConfigError : public std::runtime_error {
 
 class YamlReader {
  public:
-  // Throws ConfigError when the file cannot be read or is not valid YAML.
-  static YamlReader LoadFile(const std::string& file);
-  // `name` stands for the file in messages.
-  static YamlReader LoadString(std::string_view text, std::string name);
+  // Throws ConfigError when the file cannot be read, is not a regular file, is larger
+  // than limits.max_bytes, or is not valid YAML within `limits` (bounded_input.h: depth,
+  // alias expansion, duplicate keys).
+  static YamlReader LoadFile(const std::string& file, const YamlLimits& limits = {});
+  // `name` stands for the file in messages. Same checks as LoadFile.
+  static YamlReader LoadString(std::string_view text, std::string name,
+                               const YamlLimits& limits = {});
 
   // The key path of this node: "" for the root, "zookeeper.connect", "services[2].port".
   const std::string& path() const { return path_; }
@@ -69,7 +76,7 @@ class YamlReader {
   int64_t AsInt(int64_t min, int64_t max) const;
   bool AsBool() const;
   std::chrono::milliseconds AsDuration() const;
-  std::vector<YamlReader> AsList() const;          // the null node is an empty list
+  std::vector<YamlReader> AsList() const;  // the null node is an empty list
   std::vector<std::string> AsStringList() const;
   std::vector<std::pair<std::string, YamlReader>> AsEntries() const;  // map entries in order
 

@@ -12,7 +12,8 @@
 //  - Escapes in keys and values: \t \n \r \f, \uXXXX (exactly four hex digits, otherwise the
 //    load fails: "Malformed \uxxxx encoding"), and \c -> c for any other c.
 //  - A later duplicate key replaces the earlier one.
-// Errors: PropertiesError (file and 1-based line) — setup-time input, so exceptions.
+// Errors: PropertiesError (file and 1-based line; 0 = the whole file, then "file: detail")
+// — setup-time input, so exceptions.
 #pragma once
 
 #include <map>
@@ -38,6 +39,9 @@ struct Setting {
   std::string value;
   std::string file;
   int line = 0;  // 1-based line where the logical line starts
+  // "" for a value; "a mapping" or "a list" when a YAML key holds a collection (its
+  // members are flattened under it as well), so a key that must be a value can say so.
+  std::string_view shape;
 };
 
 // Keys in file order do not matter to Java; a map keeps lookups simple.
@@ -46,8 +50,12 @@ using SettingMap = std::map<std::string, Setting>;
 // Parses `text` (the file's bytes). `file` names the input in errors and in Setting::file.
 SettingMap ParseProperties(std::string_view text, const std::string& file);
 
+// Provider files are configuration, not data: anything bigger is refused.
+inline constexpr size_t kMaxProviderFileBytes = 4 * 1024 * 1024;
+
 // The bytes of a provider file (dubbo.properties, application.yml, ...). Throws
-// PropertiesError naming the file and the reason when it cannot be read.
+// PropertiesError naming the file and the reason when it cannot be read, is not a regular
+// file (a directory, a FIFO, /dev/zero) or is larger than kMaxProviderFileBytes.
 std::string ReadProviderFile(const std::string& path);
 
 // Reads and parses a file. Throws PropertiesError when it cannot be read.

@@ -52,11 +52,13 @@ std::string ProvidersPath(std::string_view root, std::string_view interface_name
 // The full path of the ephemeral provider node.
 std::string ProviderNodePath(std::string_view root, const ProviderSpec& spec);
 
-// True for a Java fully qualified type name: dot-separated identifiers, each starting with a
-// letter, '_' or '$' and continuing with letters, digits, '_' or '$' (non-ASCII letters are
-// accepted as Java does), not a reserved word.
+// True for a Java fully qualified type name: dot-separated identifiers (below).
 bool IsJavaQualifiedName(std::string_view name);
-// True for a Java method name (one identifier, not a reserved word).
+// True for a Java identifier: valid UTF-8 whose first code point passes
+// Character.isJavaIdentifierStart and the others isJavaIdentifierPart (Unicode letters,
+// digits, '_', '$', currency symbols, combining marks, ...), minus the ignorable control and
+// format characters Java accepts and then drops; not a reserved word. The table is
+// generated from the JDK (tests/JavaIdentifierTable.java).
 bool IsJavaIdentifier(std::string_view name);
 
 struct InstanceEndpoint {

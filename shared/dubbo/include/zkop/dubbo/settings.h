@@ -3,7 +3,9 @@
 // Boot application.yml / application.properties.
 //
 // Errors: PropertiesError (file, line, key, what was expected) for unreadable or malformed
-// input and for a port that is not an integer in [-1, 65535]. Setup-time code.
+// input, for a port that is not an integer in [-1, 65535], and for a key that must hold a
+// value but holds a mapping or a list (`port: {a: 1}`). Spring Boot YAML is bounded first
+// (config::CheckYaml: size, depth, alias expansion, duplicate keys). Setup-time code.
 #pragma once
 
 #include <optional>
@@ -29,9 +31,11 @@ std::string CanonicalKey(const std::string& key);
 struct ProtocolSetting {
   std::string id;    // "" for dubbo.protocol.*, else <id> of dubbo.protocols.<id>.* (canonical)
   std::string name;  // dubbo.protocol(s).name; "dubbo" when unset
-  std::optional<int> port;        // -1 = "first free from the default port upward"; 0 = unset
-  std::optional<Setting> origin;  // where the port was set
-  std::string host;               // dubbo.protocol(s).host, "" when unset
+  std::optional<int> port;             // -1 = "first free from the default port upward"; 0 = unset
+  std::optional<Setting> origin;       // where the port was set
+  std::string host;                    // dubbo.protocol(s).host, "" when unset
+  std::optional<Setting> name_origin;  // where the name was set (unset: the default dubbo)
+  std::optional<Setting> host_origin;  // where the host was set
 };
 
 struct DubboSettings {
@@ -40,6 +44,7 @@ struct DubboSettings {
   std::optional<int> provider_port;  // dubbo.provider.port
   std::optional<Setting> provider_port_origin;
   std::string provider_host;  // dubbo.provider.host
+  std::optional<Setting> provider_host_origin;
 };
 
 DubboSettings ExtractDubboSettings(const SettingMap& settings);

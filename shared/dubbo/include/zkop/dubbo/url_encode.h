@@ -24,4 +24,13 @@ bool JavaStringLess(std::string_view a, std::string_view b);
 // as their 3-byte form, as Java's modified handling would keep them distinct).
 void AppendUtf8(char32_t cp, std::string* out);
 
+// Decodes the code point at s[*pos] and advances *pos past it. Strict UTF-8: false (and
+// *pos advanced by one byte) on a malformed, overlong or truncated sequence, a surrogate,
+// or a value above U+10FFFF.
+bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* cp);
+bool IsValidUtf8(std::string_view s);
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD (for text that
+// must be valid, such as JSON output).
+std::string ToValidUtf8(std::string_view s);
+
 }  // namespace zkop::dubbo

@@ -85,6 +85,11 @@ struct ClientOptions {
   Acl default_acl;  // empty means OpenAcl()
   // Take over an existing session instead of creating one (id 0: create a new session).
   SessionCredentials resume;
+  // While connected, how often the C client may resolve the connect string's names again
+  // (zoo_set_servers_resolution_delay). 0 keeps the C client's default: on every wakeup of
+  // its I/O thread — a getaddrinfo (netlink socket) and an open of /dev/urandom for every
+  // request and ping. A reconnect always resolves again.
+  std::chrono::milliseconds resolve_interval{0};
   // Log component suffix: lines appear as "zk.<name>".
   std::string name = "client";
 };
