@@ -119,7 +119,11 @@ Devkube::Devkube(const testing::TempDir& dir, const std::string& name, bool pods
   }
   o.output_file = log_path_;
   process_ = std::make_unique<Subprocess>(o);
-  if (!WaitUntil([&] { return ReadFile(log_path_).find("serving") != std::string::npos; }, 30s)) {
+  // main() prints this line once the kubeconfig is written (the server's own "serving" log
+  // line comes before that).
+  if (!WaitUntil(
+          [&] { return ReadFile(log_path_).find("zkop-devkube: serving") != std::string::npos; },
+          30s)) {
     throw std::runtime_error("zkop-devkube did not start:\n" + LogTail());
   }
   kube::ClientOptions co;
