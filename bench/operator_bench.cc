@@ -199,19 +199,22 @@ void ReadyPart(bool smoke, Failures* failures) {
                "server spawn) until the condition is met, polled every 50 ms. Load average "
             << Fixed(load_before, 2) << " before, " << Fixed(LoadAverage(), 2) << " after.\n\n"
             << "| members | floor: 1 server answers | floor: the members' servers to quorum | "
-               "ZkEnsemble to quorum | operator: CR → Ready | Ready − floor (medians) | "
-               "target floor + 2 s |\n|---:|---:|---:|---:|---:|---:|---|\n";
+               "ZkEnsemble to quorum | operator: CR → Ready | Ready − 1-server floor (medians) | "
+               "Ready − quorum floor (medians) |\n|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const ReadyRow& row : rows) {
-    const Series& floor = row.members > 1 ? row.floor : row.single;
-    const double over = row.ready.Median() - floor.Median();
-    const bool met = !row.ready.ms.empty() && !floor.ms.empty() && over <= 2000;
+    // Against the target "Ready within floor + 2 s".
+    auto versus = [&](const Series& floor) -> std::string {
+      if (row.ready.ms.empty() || floor.ms.empty()) return "—";
+      const double over = row.ready.Median() - floor.Median();
+      return Fixed(over, 0) + " ms (" + (over <= 2000 ? "met" : "**missed**") + ")";
+    };
     std::cout << "| " << row.members << " | " << row.single.Text() << " | "
               << (row.members > 1 ? row.floor.Text() : "(same)") << " | " << row.ensemble.Text()
-              << " | " << row.ready.Text() << " | " << Fixed(over, 0) << " ms | "
-              << (met ? "met" : "**missed**") << " |\n";
+              << " | " << row.ready.Text() << " | " << versus(row.single) << " | "
+              << versus(row.members > 1 ? row.floor : row.single) << " |\n";
   }
   std::cout << "\nSteady state of the last Ready cluster (" << sizes.back()
-            << " members, Ready, every member ready): " << steady_text << ".\n\n";
+            << " member(s), every member ready): " << steady_text << ".\n\n";
 }
 
 // --- part 2: many clusters, no pods ----------------------------------------------------------
