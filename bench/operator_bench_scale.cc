@@ -96,6 +96,8 @@ ScaleResult MeasureOperatorScale(const testing::TempDir& dir, const std::string&
     r.error = "the operator never became ready:\n" + op.LogTail();
     return r;
   }
+  std::this_thread::sleep_for(1s);
+  r.idle_rss_kb = StatusKb(op.pid(), "VmRSS:");
   const auto requests_before = op.ApiRequests();
   const size_t log_before = kube.LogSize();
   const auto start = Clock::now();
@@ -153,7 +155,10 @@ ScaleResult MeasureOperatorScale(const testing::TempDir& dir, const std::string&
     if (line.find("/leases/") == std::string::npos) r.steady_write_lines.push_back(line);
   }
   r.rss_kb = StatusKb(op.pid(), "VmRSS:");
+  r.anon_kb = StatusKb(op.pid(), "RssAnon:");
+  r.file_kb = StatusKb(op.pid(), "RssFile:");
   r.hwm_kb = StatusKb(op.pid(), "VmHWM:");
+  r.threads = StatusKb(op.pid(), "Threads:");
   if (!op.Running()) {
     r.error = "the operator exited:\n" + op.LogTail();
     return r;

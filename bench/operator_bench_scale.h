@@ -30,8 +30,12 @@ struct ScaleResult {
   int steady_lease_writes = 0;
   std::map<std::string, double> steady_requests;
   std::vector<std::string> steady_write_lines;
-  long rss_kb = -1;
-  long hwm_kb = -1;
+  long idle_rss_kb = -1;  // once its caches synced, before any cluster exists
+  long rss_kb = -1;       // at the end of the steady window
+  long anon_kb = -1;      // RssAnon at the end
+  long file_kb = -1;      // RssFile at the end
+  long hwm_kb = -1;       // VmHWM at the end
+  long threads = -1;      // Threads at the end
 };
 
 // Creates `clusters` 3-member ZookeeperClusters at once against a fresh no-pods emulator and
