@@ -67,10 +67,10 @@ chapter_cluster() {
   DEVKUBE_PID=$!
   on_exit stop_devkube
   for _ in $(seq 1 200); do
-    grep -q serving "$DEMO_TMP/devkube.log" 2>/dev/null && break
+    grep -q "zkop-devkube: serving" "$DEMO_TMP/devkube.log" 2>/dev/null && break
     sleep 0.05
   done
-  grep -q serving "$DEMO_TMP/devkube.log" || { cat "$DEMO_TMP/devkube.log"; return 1; }
+  grep -q "zkop-devkube: serving" "$DEMO_TMP/devkube.log" || { cat "$DEMO_TMP/devkube.log"; return 1; }
   show apply -f "$SOURCE_DIR/crds/zookeeperclusters.zkop.io.yaml"
 
   say "zkop-operator run (watches ZookeeperClusters; leader election on a Lease)"

@@ -80,14 +80,14 @@ TEST_F(ClusterLifecycleTest, ReadyServedRepairedAndBackFromQuorumLossWithNoWrite
   EXPECT_NE(table.find("3.8.0"), std::string::npos) << table;
 
   // What the cluster got, each owned by it (claims excepted: they follow the reclaim policy).
-  for (const auto& [ref, name] : std::vector<std::pair<kube::ResourceRef, std::string>>{
-           {res::Secrets(), "demo-admin"},
-           {res::ConfigMaps(), "demo-config"},
-           {res::ConfigMaps(), "demo-discovery"},
-           {res::Services(), "demo-headless"},
-           {res::Services(), "demo-client"},
-           {res::PodDisruptionBudgets(), "demo"},
-           {res::Pods(), "demo-1"}}) {
+  for (const auto& [ref, name] :
+       std::vector<std::pair<kube::ResourceRef, std::string>>{{res::Secrets(), "demo-admin"},
+                                                              {res::ConfigMaps(), "demo-config"},
+                                                              {res::ConfigMaps(), "demo-discovery"},
+                                                              {res::Services(), "demo-headless"},
+                                                              {res::Services(), "demo-client"},
+                                                              {res::PodDisruptionBudgets(), "demo"},
+                                                              {res::Pods(), "demo-1"}}) {
     const auto obj = Get(ref, name);
     ASSERT_TRUE(obj) << ref.resource << "/" << name;
     EXPECT_EQ(obj->at("metadata").at("ownerReferences").at(0).at("name").as_string(), "demo");
@@ -98,14 +98,14 @@ TEST_F(ClusterLifecycleTest, ReadyServedRepairedAndBackFromQuorumLossWithNoWrite
   // The connect string works for zkop's ZooKeeper client, from a Pod, through the Service.
   std::string out;
   ASSERT_TRUE(RunInPod("writer",
-                       {ZKOP_ZK_CLI_BIN, "--connect",
-                        "demo-client.default.svc.cluster.local:2181", "put", "/e2e/data",
-                        "written-through-demo-client"},
+                       {ZKOP_ZK_CLI_BIN, "--connect", "demo-client.default.svc.cluster.local:2181",
+                        "put", "/e2e/data", "written-through-demo-client"},
                        &out, "demo-discovery"))
       << out;
-  ASSERT_TRUE(RunInPod("reader", {"sh", "-c", std::string(ZKOP_ZK_CLI_BIN) +
-                                                  " --connect \"$ZOOKEEPER\" get /e2e/data"},
-                       &out, "demo-discovery"))
+  ASSERT_TRUE(RunInPod(
+      "reader",
+      {"sh", "-c", std::string(ZKOP_ZK_CLI_BIN) + " --connect \"$ZOOKEEPER\" get /e2e/data"}, &out,
+      "demo-discovery"))
       << out;
   EXPECT_NE(out.find("written-through-demo-client"), std::string::npos) << out;
 
@@ -216,13 +216,13 @@ TEST_F(ClusterLifecycleTest, OperatorKilledMidBootstrapIsFinishedByTheNextOne) {
   first.Kill();
   StartOperator("second");
   ASSERT_TRUE(WaitReady("boot", 180s)) << Explain("boot");
-  for (int k = 1; k <= 3; ++k)
-    EXPECT_TRUE(Get(res::Pods(), "boot-" + std::to_string(k))) << k;
+  for (int k = 1; k <= 3; ++k) EXPECT_TRUE(Get(res::Pods(), "boot-" + std::to_string(k))) << k;
 }
 
 TEST_F(ClusterLifecycleTest, TwoOperatorsOneLeadsAndTheOtherTakesOverWhenItStops) {
   auto& a = StartOperator("a");
-  ASSERT_TRUE(WaitFor([&] { return OperatorLog("a").find(": leading ") != std::string::npos; }, 30s))
+  ASSERT_TRUE(
+      WaitFor([&] { return OperatorLog("a").find(": leading ") != std::string::npos; }, 30s))
       << OperatorLog("a");
   auto& b = StartOperator("b");
   ASSERT_TRUE(WaitFor([&] { return !OperatorHttp("b", "/readyz").empty(); }, 30s))
@@ -236,7 +236,8 @@ TEST_F(ClusterLifecycleTest, TwoOperatorsOneLeadsAndTheOtherTakesOverWhenItStops
 
   // The leader stops (SIGTERM releases the Lease); the standby takes over at once and repairs.
   ASSERT_EQ(a.Terminate(20s), 0) << OperatorLog("a");
-  ASSERT_TRUE(WaitFor([&] { return OperatorLog("b").find(": leading ") != std::string::npos; }, 10s))
+  ASSERT_TRUE(
+      WaitFor([&] { return OperatorLog("b").find(": leading ") != std::string::npos; }, 10s))
       << OperatorLog("b");
   const auto pod = Get(res::Pods(), "ha-1");
   ASSERT_TRUE(pod);

@@ -25,21 +25,29 @@ std::string ClusterYaml(const std::string& name, int replicas, const std::string
 }
 
 void OperatorEnv::SetUp() {
-  std::vector<std::string> argv = {ZKOP_DEVKUBE_BIN,        "--listen",
-                                   "127.0.0.1:0",           "--kubeconfig-out",
-                                   dir_.Path("kubeconfig"), "--pod-state-dir",
-                                   dir_.Path("pods"),       "--pod-backoff",
-                                   "1s",                    "--log-level",
+  std::vector<std::string> argv = {ZKOP_DEVKUBE_BIN,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--kubeconfig-out",
+                                   dir_.Path("kubeconfig"),
+                                   "--pod-state-dir",
+                                   dir_.Path("pods"),
+                                   "--pod-backoff",
+                                   "1s",
+                                   "--log-level",
                                    "debug"};
   devkube_ = std::make_unique<Subprocess>(argv, dir_.Path("devkube.log"));
   ASSERT_TRUE(WaitFor(
-      [&] { return ReadFile(dir_.Path("devkube.log")).find("serving") != std::string::npos; },
+      [&] {
+        return ReadFile(dir_.Path("devkube.log")).find("zkop-devkube: serving") !=
+               std::string::npos;
+      },
       20s, 20ms))
       << ReadFile(dir_.Path("devkube.log"));
   const auto config = kube::LoadKubeconfig(dir_.Path("kubeconfig"));
   client_ = kube::Client::FromConfig(config);
-  ASSERT_EQ(Kubectl({"apply", "-f", std::string(ZKOP_SOURCE_DIR) +
-                                        "/crds/zookeeperclusters.zkop.io.yaml"}),
+  ASSERT_EQ(Kubectl({"apply", "-f",
+                     std::string(ZKOP_SOURCE_DIR) + "/crds/zookeeperclusters.zkop.io.yaml"}),
             0);
 }
 
@@ -80,7 +88,8 @@ Subprocess& OperatorEnv::StartOperator(const std::string& name, std::vector<std:
   SubprocessOptions o;
   const int port = zkop::testing::PickFreePort("127.0.0.1");
   metrics_ports_[name] = port;
-  o.argv = {ZKOP_OPERATOR_BIN, "run", "--kubeconfig", dir_.Path("kubeconfig"),
+  o.argv = {ZKOP_OPERATOR_BIN,   "run",
+            "--kubeconfig",      dir_.Path("kubeconfig"),
             "--metrics-address", "127.0.0.1:" + std::to_string(port)};
   o.argv.insert(o.argv.end(), extra.begin(), extra.end());
   o.output_file = dir_.Path("operator-" + name + ".log");

@@ -75,8 +75,8 @@ class Writer {
         acked_.push_back(path);
         ++n;
         const auto now = std::chrono::steady_clock::now();
-        longest_gap_ = std::max(longest_gap_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  now - last_ack));
+        longest_gap_ = std::max(
+            longest_gap_, std::chrono::duration_cast<std::chrono::milliseconds>(now - last_ack));
         last_ack = now;
       } else {
         ++failures_;
@@ -238,9 +238,8 @@ TEST_F(ScalingTest, ScaleThreeFiveThreeOneThreeAndRollWhileAClientWrites) {
         claims_at_three[id] = ClaimUid("data-sc-" + std::to_string(id));
     }
     ASSERT_EQ(Kubectl({"scale", "zkc", "sc", "--replicas", std::to_string(size)}), 0);
-    ASSERT_TRUE(WaitFor([&] { return Settled("sc", size); }, 300s))
-        << "scaling to " << size << "\n"
-        << Explain("sc");
+    ASSERT_TRUE(WaitFor([&] { return Settled("sc", size); }, 300s)) << "scaling to " << size << "\n"
+                                                                    << Explain("sc");
     EXPECT_EQ(static_cast<int>(MemberIps("sc").size()), size);
     if (size == 1) {
       for (const auto& [id, ip] : MemberIps("sc")) kept_at_one.insert(id);
@@ -319,8 +318,7 @@ TEST_F(ScalingTest, AnOperatorKilledAtAnyStepIsFinishedByTheNextOne) {
           const auto cr = Get(res::ZookeeperClusters(), "ks");
           if (cr && cr->has_field("status") && cr->at("status").has_field("operation")) {
             const Json& op = cr->at("status").at("operation");
-            const std::string step =
-                op.at("type").as_string() + "/" + op.at("step").as_string();
+            const std::string step = op.at("type").as_string() + "/" + op.at("step").as_string();
             if (!seen.count(step)) {
               seen.insert(step);
               killed_at.insert(step);

@@ -23,8 +23,7 @@ const log::Logger kLog("operator.cluster");
 std::string NowRfc3339() { return kube::FormatRfc3339(std::chrono::system_clock::now()); }
 
 std::string RandomPassword() {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
   std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
   std::string out;
@@ -64,11 +63,10 @@ std::string Phase(const std::vector<Condition>& conditions, bool refused) {
 
 }  // namespace
 
-ClusterReconciler::ClusterReconciler(std::shared_ptr<kube::Client> client,
-                                     const ObjectCache* cache,
+ClusterReconciler::ClusterReconciler(std::shared_ptr<kube::Client> client, const ObjectCache* cache,
                                      std::shared_ptr<kube::EventRecorder> recorder,
-                                     std::unique_ptr<MemberProbe> probe,
-                                     OperatorMetrics* metrics, ReconcilerOptions options)
+                                     std::unique_ptr<MemberProbe> probe, OperatorMetrics* metrics,
+                                     ReconcilerOptions options)
     : client_(std::move(client)),
       cache_(cache),
       recorder_(std::move(recorder)),
@@ -118,8 +116,8 @@ bool ClusterReconciler::FetchAndValidate(Pass& pass) {
     auto patched = client_->Patch(res::ZookeeperClusters(), pass.request.ns, pass.request.name,
                                   FinalizersPatch(pass.cr, finalizers));
     if (!patched.ok()) {
-      pass.failure = "adding finalizer " + std::string(kFinalizer) + ": " +
-                     patched.error().ToString();
+      pass.failure =
+          "adding finalizer " + std::string(kFinalizer) + ": " + patched.error().ToString();
       return false;
     }
     pass.cr = patched.value();
@@ -142,12 +140,12 @@ bool ClusterReconciler::FetchAndValidate(Pass& pass) {
   }
   const Condition ready = FindCondition(pass.previous_status, "Ready");
   pass.facts.bootstrapping =
-      ready.status != "True" && (ready.reason.empty() || ready.reason == "Bootstrapping" ||
-                                 ready.reason == "InvalidSpec");
+      ready.status != "True" &&
+      (ready.reason.empty() || ready.reason == "Bootstrapping" || ready.reason == "InvalidSpec");
   pass.facts.membership = Ids(pass.membership);
-  pass.facts.participants = static_cast<int>(std::count_if(
-      pass.membership.members.begin(), pass.membership.members.end(),
-      [](const zk::Member& m) { return m.role != "observer"; }));
+  pass.facts.participants =
+      static_cast<int>(std::count_if(pass.membership.members.begin(), pass.membership.members.end(),
+                                     [](const zk::Member& m) { return m.role != "observer"; }));
   pass.operation = OperationFromStatus(pass.previous_status);
   pass.facts.spec_errors = pass.parsed.errors;
   return pass.parsed.ok();
@@ -180,8 +178,8 @@ ReconcileOutcome ClusterReconciler::Finalize(Pass& pass) {
   if (metrics_) metrics_->ForgetCluster(pass.request.ns, pass.request.name);
   kLog.Info("cluster deleted",
             {{"cluster", pass.request.Key()},
-             {"volumes", parsed.spec.storage.reclaim == ReclaimPolicy::kDelete ? "deleted"
-                                                                               : "retained"}});
+             {"volumes",
+              parsed.spec.storage.reclaim == ReclaimPolicy::kDelete ? "deleted" : "retained"}});
   return ReconcileOutcome::Done();
 }
 
@@ -214,10 +212,9 @@ bool ClusterReconciler::EnsureBaseObjects(Pass& pass) {
     }
     if (done.value() != ApplyAction::kUnchanged) {
       pass.facts.actions.push_back(std::string(ApplyActionName(done.value())) + " " + what);
-      kLog.Info("applied",
-                {{"cluster", pass.request.Key()},
-                 {"object", what},
-                 {"action", std::string(ApplyActionName(done.value()))}});
+      kLog.Info("applied", {{"cluster", pass.request.Key()},
+                            {"object", what},
+                            {"action", std::string(ApplyActionName(done.value()))}});
     }
   }
   return true;
@@ -279,10 +276,9 @@ void ClusterReconciler::Event(Pass& pass, kube::EventType type, const std::strin
   if (!recorder_) return;
   auto recorded = recorder_->Record(pass.cr, type, reason, message);
   if (!recorded.ok()) {
-    kLog.Warn("could not record event",
-              {{"cluster", pass.request.Key()},
-               {"reason", reason},
-               {"error", recorded.error().ToString()}});
+    kLog.Warn("could not record event", {{"cluster", pass.request.Key()},
+                                         {"reason", reason},
+                                         {"error", recorded.error().ToString()}});
   }
 }
 
@@ -298,8 +294,8 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
   }
   pass.facts.operation = pass.operation;
   const auto conditions = ComputeConditions(spec, pass.observed, pass.facts);
-  Json status = ComputeStatus(spec, pass.observed, conditions, pass.previous_status,
-                              NowRfc3339(), options_.render);
+  Json status = ComputeStatus(spec, pass.observed, conditions, pass.previous_status, NowRfc3339(),
+                              options_.render);
   if (pass.operation) status["operation"] = OperationToJson(*pass.operation);
 
   // Events for transitions (never for a state that merely persists: zero writes at rest).

@@ -18,8 +18,7 @@ class ZkEnsembleAdmin : public EnsembleAdmin {
     return client_->GetEnsembleConfig(out);
   }
 
-  zk::Status Add(const zk::Member& member, int64_t from_version,
-                 zk::EnsembleConfig* out) override {
+  zk::Status Add(const zk::Member& member, int64_t from_version, zk::EnsembleConfig* out) override {
     return Parse(client_->Reconfig({member.ServerLine()}, {}, {}, from_version), out);
   }
 

@@ -113,7 +113,8 @@ Observation Observe(const ClusterSpec& spec, const std::vector<int>& ids, const 
     members[id].id = id;
     ReadPod(pod, &members[id]);
   }
-  for (const auto& claim : cache.List(kube::resources::PersistentVolumeClaims(), spec.ns, *selector)) {
+  for (const auto& claim :
+       cache.List(kube::resources::PersistentVolumeClaims(), spec.ns, *selector)) {
     const std::string name = Str(claim, {"metadata", "name"});
     const std::string prefix = "data-";
     if (name.rfind(prefix, 0) != 0) continue;
@@ -132,9 +133,8 @@ Observation Observe(const ClusterSpec& spec, const std::vector<int>& ids, const 
     const bool v6 = m.pod_ip.find(':') != std::string::npos;
     const std::string address =
         (v6 ? "[" + m.pod_ip + "]" : m.pod_ip) + ":" + std::to_string(kClientPort);
-    asks.emplace_back(id, std::async(std::launch::async, [&probe, address] {
-                        return probe.Probe(address);
-                      }));
+    asks.emplace_back(
+        id, std::async(std::launch::async, [&probe, address] { return probe.Probe(address); }));
   }
   for (auto& [id, answer] : asks) members[id].server = answer.get();
   for (auto& [id, m] : members) out.members.push_back(std::move(m));

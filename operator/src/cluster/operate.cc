@@ -57,8 +57,8 @@ zk::EnsembleConfig Canonical(const ClusterSpec& spec, const zk::EnsembleConfig& 
 bool ClusterReconciler::RecordOperation(Pass& pass, const std::optional<Operation>& op) {
   Json status = Json::object();
   status["operation"] = op ? OperationToJson(*op) : Json::null();
-  auto written = client_->PatchStatus(res::ZookeeperClusters(), pass.request.ns,
-                                      pass.request.name, Obj({{"status", status}}));
+  auto written = client_->PatchStatus(res::ZookeeperClusters(), pass.request.ns, pass.request.name,
+                                      Obj({{"status", status}}));
   if (!written.ok()) {
     pass.failure = "recording the operation in status: " + written.error().ToString();
     return false;
@@ -84,7 +84,8 @@ bool ClusterReconciler::RecordMembership(Pass& pass, const zk::EnsembleConfig& m
 }
 
 std::unique_ptr<EnsembleAdmin> ClusterReconciler::Admin(Pass& pass) {
-  const auto secret = cache_->Get(res::Secrets(), pass.request.ns, AdminSecretName(pass.request.name));
+  const auto secret =
+      cache_->Get(res::Secrets(), pass.request.ns, AdminSecretName(pass.request.name));
   std::string password;
   if (secret && secret->has_field("data") && secret->at("data").has_field("password"))
     password = Decode(secret->at("data").at("password").as_string());
@@ -130,12 +131,14 @@ void ClusterReconciler::SyncRecordedMembership(Pass& pass) {
 void ClusterReconciler::Operate(Pass& pass) {
   if (!pass.failure.empty() || pass.stop.stop_requested() || pass.facts.bootstrapping) return;
   const ClusterSpec& spec = pass.parsed.spec;
-  const std::string desired_hash =
-      RenderMemberPod(spec, 1).at("metadata").at("annotations").at(kTemplateHashAnnotation).as_string();
+  const std::string desired_hash = RenderMemberPod(spec, 1)
+                                       .at("metadata")
+                                       .at("annotations")
+                                       .at(kTemplateHashAnnotation)
+                                       .as_string();
   pass.operation = OperationFromStatus(pass.previous_status);
   if (!pass.operation) {
-    const Plan plan =
-        PlanNextOperation(spec, pass.observed, pass.facts.membership, desired_hash);
+    const Plan plan = PlanNextOperation(spec, pass.observed, pass.facts.membership, desired_hash);
     if (!plan.blocked.empty()) {
       pass.facts.blocked = plan.blocked;
       return;
@@ -170,9 +173,8 @@ void ClusterReconciler::Operate(Pass& pass) {
       else
         Event(pass, kube::EventType::kNormal, "RollingMember",
               "restarting " + pod + " with the current template");
-      kLog.Info("operation started", {{"cluster", pass.request.Key()},
-                                      {"type", op.type},
-                                      {"member", op.member}});
+      kLog.Info("operation started",
+                {{"cluster", pass.request.Key()}, {"type", op.type}, {"member", op.member}});
     }
   }
   Advance(pass, desired_hash);
@@ -206,10 +208,10 @@ void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
       const auto live = cache_->Get(res::PersistentVolumeClaims(), spec.ns, claim);
       if (live) {
         const Json& meta = live->at("metadata");
-        const bool ours = meta.has_field("annotations") &&
-                          meta.at("annotations").has_field(kOperationAnnotation) &&
-                          meta.at("annotations").at(kOperationAnnotation).as_string() ==
-                              op.started_at;
+        const bool ours =
+            meta.has_field("annotations") &&
+            meta.at("annotations").has_field(kOperationAnnotation) &&
+            meta.at("annotations").at(kOperationAnnotation).as_string() == op.started_at;
         if (!ours) {
           if (!meta.has_field("deletionTimestamp")) {
             auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);

@@ -10,8 +10,7 @@ namespace zkop::op::cluster {
 using namespace json;  // NOLINT
 
 std::optional<Operation> OperationFromStatus(const Json& status) {
-  if (!status.is_object() || !status.has_field("operation") ||
-      !status.at("operation").is_object())
+  if (!status.is_object() || !status.has_field("operation") || !status.at("operation").is_object())
     return std::nullopt;
   const Json& o = status.at("operation");
   auto str = [&o](const char* k) {

@@ -20,8 +20,8 @@ namespace zkop::op::cluster {
 struct ClusterReconciler::Pass {
   ReconcileRequest request;
   std::stop_token stop;
-  Json cr;                     // the cluster as cached
-  ParsedCluster parsed;        // its spec
+  Json cr;               // the cluster as cached
+  ParsedCluster parsed;  // its spec
   Json previous_status = Json::null();
   bool deleting = false;
   zk::EnsembleConfig membership;  // the members the ensemble has
@@ -32,6 +32,5 @@ struct ClusterReconciler::Pass {
   std::string failure;                 // an API error that ends the pass
   bool requeue_soon = false;
 };
-
 
 }  // namespace zkop::op::cluster

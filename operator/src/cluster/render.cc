@@ -27,7 +27,9 @@ Json Metadata(const ClusterSpec& spec, const std::string& name, bool owned = tru
 }
 
 Json Port(const std::string& name, int port) {
-  return Obj({{"name", Str(name)}, {"port", Int(port)}, {"targetPort", Int(port)},
+  return Obj({{"name", Str(name)},
+              {"port", Int(port)},
+              {"targetPort", Int(port)},
               {"protocol", Str("TCP")}});
 }
 
@@ -67,13 +69,14 @@ Json DefaultPodSecurityContext() {
 }
 
 Json DefaultAffinity(const std::string& cluster) {
-  return Obj({{"podAntiAffinity",
-               Obj({{"preferredDuringSchedulingIgnoredDuringExecution",
-                     Arr({Obj({{"weight", Int(100)},
-                               {"podAffinityTerm",
-                                Obj({{"labelSelector",
-                                      Obj({{"matchLabels", StrMap(SelectorLabels(cluster))}})},
-                                     {"topologyKey", Str("kubernetes.io/hostname")}})}})})}})}});
+  return Obj(
+      {{"podAntiAffinity",
+        Obj({{"preferredDuringSchedulingIgnoredDuringExecution",
+              Arr({Obj(
+                  {{"weight", Int(100)},
+                   {"podAffinityTerm",
+                    Obj({{"labelSelector", Obj({{"matchLabels", StrMap(SelectorLabels(cluster))}})},
+                         {"topologyKey", Str("kubernetes.io/hostname")}})}})})}})}});
 }
 
 Json EnvVar(const std::string& name, const std::string& value) {
@@ -134,13 +137,14 @@ std::string RenderStaticConfig(const ClusterSpec& spec) {
       {"autopurge.purgeInterval", "1"},
   };
   for (const auto& [k, v] : spec.config) settings[k] = v;
-  std::string out =
-      "# Managed by zkop-operator for ZookeeperCluster " + spec.ns + "/" + spec.name + ".\n"
-      "reconfigEnabled=true\n"
-      "standaloneEnabled=false\n"
-      "4lw.commands.whitelist=srvr,stat,conf,ruok,mntr,envi,isro,wchs,dirs\n"
-      "admin.enableServer=true\n"
-      "admin.serverPort=" + std::to_string(kAdminPort) + "\n";
+  std::string out = "# Managed by zkop-operator for ZookeeperCluster " + spec.ns + "/" + spec.name +
+                    ".\n"
+                    "reconfigEnabled=true\n"
+                    "standaloneEnabled=false\n"
+                    "4lw.commands.whitelist=srvr,stat,conf,ruok,mntr,envi,isro,wchs,dirs\n"
+                    "admin.enableServer=true\n"
+                    "admin.serverPort=" +
+                    std::to_string(kAdminPort) + "\n";
   for (const auto& [k, v] : settings) out += k + "=" + v + "\n";
   return out;
 }
@@ -182,15 +186,14 @@ Json RenderDiscoveryConfigMap(const ClusterSpec& spec, const zk::EnsembleConfig&
     if (m.client_host.empty()) continue;
     hosts += (hosts.empty() ? "" : ",") + m.client_host;
   }
-  return Obj(
-      {{"apiVersion", Str("v1")},
-       {"kind", Str("ConfigMap")},
-       {"metadata", Metadata(spec, DiscoveryConfigMapName(spec.name))},
-       {"data", Obj({{"ZOOKEEPER", Str(membership.ConnectString())},
-                     {"ZOOKEEPER_HOSTS", Str(hosts)},
-                     {"ZOOKEEPER_CLIENT_PORT", Str(std::to_string(kClientPort))},
-                     {"DUBBO_REGISTRY_ADDRESS",
-                      Str("zookeeper://" + ClientConnectString(spec, options))}})}});
+  return Obj({{"apiVersion", Str("v1")},
+              {"kind", Str("ConfigMap")},
+              {"metadata", Metadata(spec, DiscoveryConfigMapName(spec.name))},
+              {"data", Obj({{"ZOOKEEPER", Str(membership.ConnectString())},
+                            {"ZOOKEEPER_HOSTS", Str(hosts)},
+                            {"ZOOKEEPER_CLIENT_PORT", Str(std::to_string(kClientPort))},
+                            {"DUBBO_REGISTRY_ADDRESS",
+                             Str("zookeeper://" + ClientConnectString(spec, options))}})}});
 }
 
 Json RenderHeadlessService(const ClusterSpec& spec) {
@@ -200,8 +203,7 @@ Json RenderHeadlessService(const ClusterSpec& spec) {
               {"spec", Obj({{"clusterIP", Str("None")},
                             {"publishNotReadyAddresses", Bool(true)},
                             {"selector", StrMap(SelectorLabels(spec.name))},
-                            {"ports", Arr({Port("client", kClientPort),
-                                           Port("quorum", kQuorumPort),
+                            {"ports", Arr({Port("client", kClientPort), Port("quorum", kQuorumPort),
                                            Port("election", kElectionPort)})}})}});
 }
 
@@ -215,12 +217,12 @@ Json RenderClientService(const ClusterSpec& spec) {
 }
 
 Json RenderPodDisruptionBudget(const ClusterSpec& spec) {
-  return Obj({{"apiVersion", Str("policy/v1")},
-              {"kind", Str("PodDisruptionBudget")},
-              {"metadata", Metadata(spec, spec.name)},
-              {"spec", Obj({{"maxUnavailable", Int(1)},
-                            {"selector", Obj({{"matchLabels",
-                                               StrMap(SelectorLabels(spec.name))}})}})}});
+  return Obj(
+      {{"apiVersion", Str("policy/v1")},
+       {"kind", Str("PodDisruptionBudget")},
+       {"metadata", Metadata(spec, spec.name)},
+       {"spec", Obj({{"maxUnavailable", Int(1)},
+                     {"selector", Obj({{"matchLabels", StrMap(SelectorLabels(spec.name))}})}})}});
 }
 
 Json RenderMemberClaim(const ClusterSpec& spec, int id) {
@@ -253,22 +255,25 @@ Json MemberPodWithoutHash(const ClusterSpec& spec, int id) {
   Json container = Obj(
       {{"name", Str("zookeeper")},
        {"image", Str(spec.image)},
-       {"env", Arr({Obj({{"name", Str("POD_IP")},
-                         {"valueFrom", Obj({{"fieldRef", Obj({{"fieldPath", Str("status.podIP")}})}})}}),
-                    EnvVar("ZK_MEMBER_ID", std::to_string(id)),
-                    EnvVar("ZK_SUPER_DIGEST_FILE", "/etc/zkop/admin/digest"),
-                    EnvVar("JAVA_OPTS", java_opts)})},
-       {"ports", Arr({ContainerPort("client", kClientPort), ContainerPort("quorum", kQuorumPort),
-                      ContainerPort("election", kElectionPort),
-                      ContainerPort("admin", kAdminPort)})},
+       {"env",
+        Arr({Obj({{"name", Str("POD_IP")},
+                  {"valueFrom", Obj({{"fieldRef", Obj({{"fieldPath", Str("status.podIP")}})}})}}),
+             EnvVar("ZK_MEMBER_ID", std::to_string(id)),
+             EnvVar("ZK_SUPER_DIGEST_FILE", "/etc/zkop/admin/digest"),
+             EnvVar("JAVA_OPTS", java_opts)})},
+       {"ports",
+        Arr({ContainerPort("client", kClientPort), ContainerPort("quorum", kQuorumPort),
+             ContainerPort("election", kElectionPort), ContainerPort("admin", kAdminPort)})},
        {"readinessProbe", ReadinessProbe()},
        {"livenessProbe", LivenessProbe()},
        {"securityContext", Obj({{"allowPrivilegeEscalation", Bool(false)},
                                 {"readOnlyRootFilesystem", Bool(true)},
                                 {"capabilities", Obj({{"drop", Arr({Str("ALL")})}})}})},
-       {"volumeMounts", Arr({Obj({{"name", Str("config")}, {"mountPath", Str("/etc/zkop/config")},
+       {"volumeMounts", Arr({Obj({{"name", Str("config")},
+                                  {"mountPath", Str("/etc/zkop/config")},
                                   {"readOnly", Bool(true)}}),
-                             Obj({{"name", Str("admin")}, {"mountPath", Str("/etc/zkop/admin")},
+                             Obj({{"name", Str("admin")},
+                                  {"mountPath", Str("/etc/zkop/admin")},
                                   {"readOnly", Bool(true)}}),
                              Obj({{"name", Str("data")}, {"mountPath", Str("/data")}}),
                              Obj({{"name", Str("tmp")}, {"mountPath", Str("/tmp")}})})}});
@@ -280,22 +285,21 @@ Json MemberPodWithoutHash(const ClusterSpec& spec, int id) {
        {"subdomain", Str(HeadlessServiceName(spec.name))},
        {"automountServiceAccountToken", Bool(false)},
        {"terminationGracePeriodSeconds", Int(30)},
-       {"securityContext", spec.pod.security_context ? *spec.pod.security_context
-                                                     : DefaultPodSecurityContext()},
+       {"securityContext",
+        spec.pod.security_context ? *spec.pod.security_context : DefaultPodSecurityContext()},
        {"affinity", spec.pod.affinity ? *spec.pod.affinity : DefaultAffinity(spec.name)},
        {"containers", Arr({container})},
-       {"volumes",
-        Arr({Obj({{"name", Str("config")},
-                  {"configMap", Obj({{"name", Str(ConfigMapName(spec.name))}})}}),
-             Obj({{"name", Str("admin")},
-                  {"secret", Obj({{"secretName", Str(AdminSecretName(spec.name))},
-                                  {"defaultMode", Int(0440)},
-                                  {"items", Arr({Obj({{"key", Str("digest")},
-                                                      {"path", Str("digest")}})})}})}}),
-             Obj({{"name", Str("data")},
-                  {"persistentVolumeClaim",
-                   Obj({{"claimName", Str(MemberClaimName(spec.name, id))}})}}),
-             Obj({{"name", Str("tmp")}, {"emptyDir", Json::object()}})})}});
+       {"volumes", Arr({Obj({{"name", Str("config")},
+                             {"configMap", Obj({{"name", Str(ConfigMapName(spec.name))}})}}),
+                        Obj({{"name", Str("admin")},
+                             {"secret", Obj({{"secretName", Str(AdminSecretName(spec.name))},
+                                             {"defaultMode", Int(0440)},
+                                             {"items", Arr({Obj({{"key", Str("digest")},
+                                                                 {"path", Str("digest")}})})}})}}),
+                        Obj({{"name", Str("data")},
+                             {"persistentVolumeClaim",
+                              Obj({{"claimName", Str(MemberClaimName(spec.name, id))}})}}),
+                        Obj({{"name", Str("tmp")}, {"emptyDir", Json::object()}})})}});
   if (!spec.pod.node_selector.empty()) pod_spec["nodeSelector"] = StrMap(spec.pod.node_selector);
   if (spec.pod.tolerations) pod_spec["tolerations"] = *spec.pod.tolerations;
   if (!spec.pod.priority_class.empty())
@@ -304,8 +308,8 @@ Json MemberPodWithoutHash(const ClusterSpec& spec, int id) {
     pod_spec["serviceAccountName"] = Str(spec.pod.service_account);
 
   meta["annotations"] = annotations;
-  return Obj({{"apiVersion", Str("v1")}, {"kind", Str("Pod")}, {"metadata", meta},
-              {"spec", pod_spec}});
+  return Obj(
+      {{"apiVersion", Str("v1")}, {"kind", Str("Pod")}, {"metadata", meta}, {"spec", pod_spec}});
 }
 
 }  // namespace
@@ -322,12 +326,10 @@ Json RenderMemberPod(const ClusterSpec& spec, int id) {
 std::vector<Json> RenderCluster(const ClusterSpec& spec, const std::string& password,
                                 const RenderOptions& options) {
   const zk::EnsembleConfig membership = InitialMembership(spec, options);
-  std::vector<Json> out = {RenderAdminSecret(spec, password),
-                           RenderConfigMap(spec, membership),
-                           RenderHeadlessService(spec),
-                           RenderClientService(spec),
-                           RenderPodDisruptionBudget(spec),
-                           RenderDiscoveryConfigMap(spec, membership, options)};
+  std::vector<Json> out = {
+      RenderAdminSecret(spec, password), RenderConfigMap(spec, membership),
+      RenderHeadlessService(spec),       RenderClientService(spec),
+      RenderPodDisruptionBudget(spec),   RenderDiscoveryConfigMap(spec, membership, options)};
   for (const auto& m : membership.members) {
     out.push_back(RenderMemberClaim(spec, m.id));
     out.push_back(RenderMemberPod(spec, m.id));

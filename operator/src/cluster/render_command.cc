@@ -16,8 +16,7 @@ namespace {
 namespace po = boost::program_options;
 
 std::string RandomPassword() {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
   std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
   std::string out;

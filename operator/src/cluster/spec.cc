@@ -75,8 +75,7 @@ class Parser {
 };
 
 bool HasControlCharacter(const std::string& s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 // The repository part of an image reference: "reg:5000/zkop/zookeeper:3.8@sha256:..." ->
@@ -158,11 +157,13 @@ void ParsePodTemplate(Parser& p, const Json& spec, ClusterSpec* out) {
 }  // namespace
 
 bool IsManagedConfigKey(const std::string& key) {
-  static const std::set<std::string> kManaged = {
-      "dataDir",           "dataLogDir",        "clientPort",      "clientPortAddress",
-      "secureClientPort",  "dynamicConfigFile", "reconfigEnabled", "standaloneEnabled",
-      "skipACL",           "4lw.commands.whitelist", "admin.serverPort", "admin.serverAddress",
-      "admin.enableServer"};
+  static const std::set<std::string> kManaged = {"dataDir",           "dataLogDir",
+                                                 "clientPort",        "clientPortAddress",
+                                                 "secureClientPort",  "dynamicConfigFile",
+                                                 "reconfigEnabled",   "standaloneEnabled",
+                                                 "skipACL",           "4lw.commands.whitelist",
+                                                 "admin.serverPort",  "admin.serverAddress",
+                                                 "admin.enableServer"};
   return kManaged.count(key) > 0 || key.rfind("server.", 0) == 0 || key.rfind("group.", 0) == 0 ||
          key.rfind("weight.", 0) == 0;
 }
@@ -212,14 +213,17 @@ ParsedCluster ParseCluster(const Json& cr) {
 
   if (auto image = p.String(spec, "image", "spec.image")) {
     const std::string repo = ImageRepository(*image);
-    const std::string last = repo.substr(repo.rfind('/') == std::string::npos ? 0 : repo.rfind('/') + 1);
+    const std::string last =
+        repo.substr(repo.rfind('/') == std::string::npos ? 0 : repo.rfind('/') + 1);
     if (image->empty() || HasControlCharacter(*image) || image->find(' ') != std::string::npos) {
-      p.Error("spec.image", "InvalidImage", "expected an image reference such as zkop/zookeeper:3.8.0");
+      p.Error("spec.image", "InvalidImage",
+              "expected an image reference such as zkop/zookeeper:3.8.0");
     } else if (last.size() < 9 || last.compare(last.size() - 9, 9, "zookeeper") != 0) {
       p.Error("spec.image", "NotAZooKeeperImage",
-              "\"" + *image + "\" is not a zkop ZooKeeper server image (its repository name must "
-              "end in \"zookeeper\", built from zkop's images/zookeeper): set spec.image to "
-              "zkop/zookeeper:<version> or your registry's copy of it");
+              "\"" + *image +
+                  "\" is not a zkop ZooKeeper server image (its repository name must "
+                  "end in \"zookeeper\", built from zkop's images/zookeeper): set spec.image to "
+                  "zkop/zookeeper:<version> or your registry's copy of it");
     } else {
       s.image = *image;
     }

@@ -14,8 +14,8 @@ namespace {
 
 bool IsFailureReason(const std::string& reason) {
   static const std::set<std::string> kFailures = {
-      "CrashLoopBackOff",  "ErrImagePull",       "ImagePullBackOff", "CreateContainerConfigError",
-      "RunContainerError", "InvalidImageName",   "CreateContainerError"};
+      "CrashLoopBackOff",  "ErrImagePull",     "ImagePullBackOff",    "CreateContainerConfigError",
+      "RunContainerError", "InvalidImageName", "CreateContainerError"};
   return kFailures.count(reason) > 0;
 }
 
@@ -76,20 +76,20 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
     }
     if (m->pod_exists && !m->claim_exists) no_volume.push_back(m->pod);
     // A member that an operation is adding or restarting is expected not to serve yet.
-    const bool expected = facts.operation && facts.operation->member == m->id &&
-                          facts.operation->type != "ScaleDown";
+    const bool expected =
+        facts.operation && facts.operation->member == m->id && facts.operation->type != "ScaleDown";
     if (!MemberReady(*m) && !expected) not_ready.push_back(m->pod);
   }
-  const int size = facts.participants >= 0 ? facts.participants
-                                           : static_cast<int>(facts.membership.size());
+  const int size =
+      facts.participants >= 0 ? facts.participants : static_cast<int>(facts.membership.size());
   const int majority = size / 2 + 1;
   const bool quorum = size > 0 && serving >= majority && leaders.size() == 1;
 
   Condition ready_c{"Ready", "False", "", ""};
   if (quorum) {
     ready_c = {"Ready", "True", "QuorumAvailable",
-               std::to_string(serving) + " of " + std::to_string(size) +
-                   " members serve; leader " + leaders.front()};
+               std::to_string(serving) + " of " + std::to_string(size) + " members serve; leader " +
+                   leaders.front()};
   } else if (size == 0 && !facts.spec_errors.empty()) {
     ready_c.reason = "InvalidSpec";
     ready_c.message = "the spec is refused, nothing was created: see the Degraded condition";
@@ -130,9 +130,9 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
 
   Condition degraded{"Degraded", "False", "AsExpected", "every member serves"};
   if (!facts.spec_errors.empty()) {
-    degraded = {"Degraded", "True", "InvalidSpec",
-                "spec refused (the ensemble keeps running as it is): " +
-                    JoinProblems(facts.spec_errors)};
+    degraded = {
+        "Degraded", "True", "InvalidSpec",
+        "spec refused (the ensemble keeps running as it is): " + JoinProblems(facts.spec_errors)};
   } else if (!failing.empty()) {
     degraded = {"Degraded", "True", "MemberFailing", Join(failing)};
   } else if (!no_volume.empty()) {
@@ -143,8 +143,7 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
     degraded = {"Degraded", "True", "Blocked", facts.blocked};
   } else if (!facts.bootstrapping && !not_ready.empty()) {
     degraded = {"Degraded", "True", "MembersNotReady",
-                Join(not_ready, ", ") + (not_ready.size() == 1 ? " is" : " are") +
-                    " not serving"};
+                Join(not_ready, ", ") + (not_ready.size() == 1 ? " is" : " are") + " not serving"};
   }
   return {ready_c, progressing, degraded};
 }
@@ -166,7 +165,9 @@ Json ComputeStatus(const ClusterSpec& spec, const Observation& observed,
     const std::string role = RoleName(m);
     if (role == "leader") leader = m.pod;
     if (version.empty() && !m.server.version.empty()) version = m.server.version;
-    Push(members, Obj({{"id", Int(m.id)}, {"pod", Str(m.pod)}, {"role", Str(role)},
+    Push(members, Obj({{"id", Int(m.id)},
+                       {"pod", Str(m.pod)},
+                       {"role", Str(role)},
                        {"ready", Bool(member_ready)}}));
   }
   status["replicas"] = Int(replicas);
@@ -201,8 +202,7 @@ Json ComputeStatus(const ClusterSpec& spec, const Observation& observed,
 }
 
 Condition FindCondition(const Json& status, const std::string& type) {
-  if (!status.is_object() || !status.has_field("conditions") ||
-      !status.at("conditions").is_array())
+  if (!status.is_object() || !status.has_field("conditions") || !status.at("conditions").is_array())
     return {};
   for (const auto& c : status.at("conditions").as_array()) {
     if (!c.has_field("type") || c.at("type").as_string() != type) continue;

@@ -31,12 +31,12 @@ TEST(RenderClusterTest, ANewClusterGetsEveryObjectInCreationOrder) {
   std::vector<std::string> got;
   for (const auto& o : objects)
     got.push_back(o.at("kind").as_string() + "/" + o.at("metadata").at("name").as_string());
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "Secret/demo-admin", "ConfigMap/demo-config", "Service/demo-headless",
-                     "Service/demo-client", "PodDisruptionBudget/demo",
-                     "ConfigMap/demo-discovery", "PersistentVolumeClaim/data-demo-1", "Pod/demo-1",
-                     "PersistentVolumeClaim/data-demo-2", "Pod/demo-2",
-                     "PersistentVolumeClaim/data-demo-3", "Pod/demo-3"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"Secret/demo-admin", "ConfigMap/demo-config",
+                                           "Service/demo-headless", "Service/demo-client",
+                                           "PodDisruptionBudget/demo", "ConfigMap/demo-discovery",
+                                           "PersistentVolumeClaim/data-demo-1", "Pod/demo-1",
+                                           "PersistentVolumeClaim/data-demo-2", "Pod/demo-2",
+                                           "PersistentVolumeClaim/data-demo-3", "Pod/demo-3"}));
   for (const auto& o : objects) {
     SCOPED_TRACE(o.at("metadata").at("name").as_string());
     EXPECT_EQ(o.at("metadata").at("namespace").as_string(), "prod");
@@ -124,8 +124,7 @@ TEST(RenderServicesTest, HeadlessPublishesNotReadyMembersAndClientSelectsMembers
   const Json client = RenderClientService(Spec());
   EXPECT_EQ(client.at("spec").at("ports").size(), 1u);
   EXPECT_EQ(client.at("spec").at("ports").at(0).at("port").as_integer(), 2181);
-  EXPECT_EQ(client.at("spec").at("selector").at("app.kubernetes.io/instance").as_string(),
-            "demo");
+  EXPECT_EQ(client.at("spec").at("selector").at("app.kubernetes.io/instance").as_string(), "demo");
   const Json pdb = RenderPodDisruptionBudget(Spec());
   EXPECT_EQ(pdb.at("spec").at("maxUnavailable").as_integer(), 1);
 }

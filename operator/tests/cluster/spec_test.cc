@@ -7,8 +7,10 @@ namespace {
 
 Json Cluster(const std::string& spec_json, const std::string& name = "demo") {
   return Json::parse(R"({"apiVersion":"zkop.io/v1alpha1","kind":"ZookeeperCluster",
-      "metadata":{"name":")" + name + R"(","namespace":"ns1","uid":"u-1","generation":4},
-      "spec":)" + spec_json + "}");
+      "metadata":{"name":")" +
+                     name + R"(","namespace":"ns1","uid":"u-1","generation":4},
+      "spec":)" + spec_json +
+                     "}");
 }
 
 std::vector<std::string> Fields(const std::vector<FieldProblem>& problems) {
@@ -64,6 +66,13 @@ struct Refusal {
   const char* reason;
 };
 
+std::string RefusalName(const ::testing::TestParamInfo<Refusal>& param) {
+  std::string n = std::string(param.param.reason) + "_" + std::to_string(param.index);
+  for (char& c : n)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
 class RefusedSpecTest : public ::testing::TestWithParam<Refusal> {};
 
 TEST_P(RefusedSpecTest, NamesTheFieldAndTheReason) {
@@ -104,7 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{R"({"podTemplate":{"labels":{"app.kubernetes.io/instance":"x"}}})",
                 "spec.podTemplate.labels.app.kubernetes.io/instance", "ManagedLabel"},
         Refusal{R"({"podTemplate":{"tolerations":{}}})", "spec.podTemplate.tolerations",
-                "InvalidType"}));
+                "InvalidType"}),
+    RefusalName);
 
 TEST(ParseClusterTest, ReportsEveryProblemAtOnce) {
   const ParsedCluster p =

@@ -49,11 +49,11 @@ ReconcileFacts Facts(bool bootstrapping = false) {
 using zk::ServerMode;
 
 TEST(ConditionsTest, HealthyEnsembleIsReadyStableAndNotDegraded) {
-  auto c = ByType(ComputeConditions(
-      Spec(),
-      Obs({Member(1, ServerMode::kFollower), Member(2, ServerMode::kLeader),
-           Member(3, ServerMode::kFollower)}),
-      Facts()));
+  auto c = ByType(
+      ComputeConditions(Spec(),
+                        Obs({Member(1, ServerMode::kFollower), Member(2, ServerMode::kLeader),
+                             Member(3, ServerMode::kFollower)}),
+                        Facts()));
   EXPECT_EQ(c["Ready"].status, "True");
   EXPECT_EQ(c["Ready"].reason, "QuorumAvailable");
   EXPECT_NE(c["Ready"].message.find("3 of 3 members serve; leader demo-2"), std::string::npos);
@@ -109,8 +109,7 @@ TEST(ConditionsTest, MissingVolumeUnderARunningMemberIsReported) {
   MemberState m = Member(3, ServerMode::kFollower);
   m.claim_exists = false;
   auto c = ByType(ComputeConditions(
-      Spec(), Obs({Member(1, ServerMode::kLeader), Member(2, ServerMode::kFollower), m}),
-      Facts()));
+      Spec(), Obs({Member(1, ServerMode::kLeader), Member(2, ServerMode::kFollower), m}), Facts()));
   EXPECT_EQ(c["Degraded"].reason, "MemberVolumeMissing");
 }
 
@@ -124,11 +123,11 @@ TEST(ConditionsTest, RefusedSpecIsDegradedWithTheField) {
 }
 
 TEST(ConditionsTest, TwoLeadersAreNotAQuorum) {
-  auto c = ByType(ComputeConditions(
-      Spec(),
-      Obs({Member(1, ServerMode::kLeader), Member(2, ServerMode::kLeader),
-           Member(3, ServerMode::kFollower)}),
-      Facts()));
+  auto c =
+      ByType(ComputeConditions(Spec(),
+                               Obs({Member(1, ServerMode::kLeader), Member(2, ServerMode::kLeader),
+                                    Member(3, ServerMode::kFollower)}),
+                               Facts()));
   EXPECT_EQ(c["Ready"].status, "False");
 }
 

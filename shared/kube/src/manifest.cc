@@ -154,8 +154,7 @@ std::vector<Json> LoadManifestFile(const std::string& path) {
     return ParseManifests(buf.str(), "<stdin>");
   }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw ManifestError(path + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) throw ManifestError(path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode))
     throw ManifestError(path + ": not a regular file (give a YAML manifest file)");
   if (static_cast<size_t>(st.st_size) > kMaxManifestBytes)

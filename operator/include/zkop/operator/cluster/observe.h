@@ -26,7 +26,7 @@ struct ServerObservation {
   std::string version;  // "3.8.0" (the build suffix dropped)
   int64_t zxid = -1;
   std::optional<zk::EnsembleConfig> config;  // the membership the member serves (conf)
-  std::string error;                          // why it did not answer
+  std::string error;                         // why it did not answer
 };
 
 class MemberProbe {
@@ -50,8 +50,8 @@ struct MemberState {
   bool pod_ready = false;        // the Ready condition
   std::string pod_ip;
   std::string pod_uid;
-  std::string phase;             // Pending, Running, Failed, ...
-  std::string waiting_reason;    // e.g. CrashLoopBackOff, CreateContainerConfigError
+  std::string phase;           // Pending, Running, Failed, ...
+  std::string waiting_reason;  // e.g. CrashLoopBackOff, CreateContainerConfigError
   std::string waiting_message;
   int restarts = 0;
   std::string template_hash;  // the Pod's zkop.io/pod-template-hash
@@ -60,14 +60,14 @@ struct MemberState {
   ServerObservation server;
 
   bool Serving() const {
-    return server.answered && (server.mode == zk::ServerMode::kLeader ||
-                               server.mode == zk::ServerMode::kFollower ||
-                               server.mode == zk::ServerMode::kObserver);
+    return server.answered &&
+           (server.mode == zk::ServerMode::kLeader || server.mode == zk::ServerMode::kFollower ||
+            server.mode == zk::ServerMode::kObserver);
   }
 };
 
 struct Observation {
-  std::vector<MemberState> members;  // by id: every id that has a Pod or a claim, plus `ids`
+  std::vector<MemberState> members;     // by id: every id that has a Pod or a claim, plus `ids`
   std::vector<std::string> stray_pods;  // Pods with the cluster's labels but no member name
 };
 

@@ -86,7 +86,7 @@ ParsedCluster ParseCluster(const Json& cr);
 bool IsManagedConfigKey(const std::string& key);
 
 // Names derived from the cluster name (contracts of DESIGN.md).
-std::string MemberPodName(const std::string& cluster, int id);  // demo-3
+std::string MemberPodName(const std::string& cluster, int id);    // demo-3
 std::string MemberClaimName(const std::string& cluster, int id);  // data-demo-3
 std::string HeadlessServiceName(const std::string& cluster);      // demo-headless
 std::string ClientServiceName(const std::string& cluster);        // demo-client
