@@ -33,7 +33,10 @@ struct Trial {
   std::string steps;
   std::string error;
   int elections = 0;
+  int most_leaders = 0;  // members saying "leader" at once (2: a split brain)
   WriterResult writes;
+  int windows = 0;        // gaps between acknowledgments longer than 100 ms
+  double windows_ms = 0;  // their sum
   double seconds = 0;
 };
 
@@ -99,8 +102,10 @@ Trial RunTrial(bool scale, bool zkop) {
     t.seconds = Ms(Clock::now() - start) / 1000;
     std::this_thread::sleep_for(1s);
     t.elections = elections.Stop();
+    t.most_leaders = elections.most_leaders();
     t.writes = writer.StopAndVerify();
     if (!t.writes.verified && t.error.empty()) t.error = "the writes could not be read back";
+    t.windows_ms = GapsLongerThan(t.writes.ack_times, 100ms, &t.windows);
   } catch (const std::exception& e) {
     if (t.error.empty()) t.error = e.what();
   }
@@ -154,17 +159,22 @@ std::string Spread(std::vector<T> v, int precision = 0) {
 
 void Report(const std::vector<Trial>& trials, const std::vector<double>& reference) {
   std::cout << "| scenario | order | runs | leader elections | longest write-failure window (ms) "
-               "| failed attempts | acknowledged writes | lost writes | duration (s) |\n"
-               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+               "| write gaps > 100 ms: count, total ms | failed attempts | acknowledged writes "
+               "| lost writes | duration (s) | most leaders at once |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (bool scale : {false, true}) {
     for (bool zkop : {true, false}) {
       std::vector<int> elections;
-      std::vector<double> gaps, seconds;
+      std::vector<double> gaps, seconds, windows_ms;
+      std::vector<int> windows, leaders;
       std::vector<int64_t> failed, acked, lost;
       for (const Trial& t : trials) {
         if (t.scale != scale || t.zkop != zkop || !t.error.empty()) continue;
         elections.push_back(t.elections);
         gaps.push_back(t.writes.longest_gap_ms);
+        windows.push_back(t.windows);
+        leaders.push_back(t.most_leaders);
+        windows_ms.push_back(t.windows_ms);
         failed.push_back(t.writes.failed_attempts);
         acked.push_back(t.writes.acknowledged);
         lost.push_back(t.writes.lost);
@@ -173,8 +183,9 @@ void Report(const std::vector<Trial>& trials, const std::vector<double>& referen
       if (elections.empty()) continue;
       std::cout << "| " << ScenarioName(scale) << " | " << OrderName(zkop) << " | "
                 << elections.size() << " | " << Spread(elections) << " | " << Spread(gaps) << " | "
-                << Spread(failed) << " | " << Spread(acked) << " | " << Spread(lost) << " | "
-                << Spread(seconds, 1) << " |\n";
+                << Spread(windows) << ", " << Spread(windows_ms) << " | " << Spread(failed) << " | "
+                << Spread(acked) << " | " << Spread(lost) << " | " << Spread(seconds, 1) << " | "
+                << Spread(leaders) << " |\n";
     }
   }
   std::cout << "\nCells with three figures: min / median / max over the runs.\n";
@@ -186,9 +197,11 @@ void Report(const std::vector<Trial>& trials, const std::vector<double>& referen
   for (const Trial& t : trials) {
     std::cout << "- " << ScenarioName(t.scale) << ", " << OrderName(t.zkop) << ": " << t.steps
               << " — elections " << t.elections << ", longest window " << std::fixed
-              << std::setprecision(0) << t.writes.longest_gap_ms << " ms, failed "
+              << std::setprecision(0) << t.writes.longest_gap_ms << " ms, " << t.windows
+              << " gaps > 100 ms totalling " << t.windows_ms << " ms, failed "
               << t.writes.failed_attempts << ", acknowledged " << t.writes.acknowledged << ", lost "
-              << t.writes.lost << std::setprecision(1) << ", " << t.seconds << " s"
+              << t.writes.lost << ", at most " << t.most_leaders << " leader(s) at once"
+              << std::setprecision(1) << ", " << t.seconds << " s"
               << (t.error.empty() ? "" : " — ERROR: " + t.error) << "\n";
   }
 }
@@ -200,7 +213,9 @@ int main(int argc, char** argv) {
   po::options_description desc("roll_bench options");
   desc.add_options()("help", "this help")("smoke", "one short run of each check (ctest)")(
       "trials", po::value<int>()->default_value(3), "rounds of the four runs")(
-      "reference", po::value<int>()->default_value(5), "leader kills for the election reference");
+      "reference", po::value<int>()->default_value(5), "leader kills for the election reference")(
+      "only", po::value<std::string>(),
+      "one run (no reference): roll-zkop, roll-statefulset, scale-zkop, scale-statefulset");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -215,12 +230,21 @@ int main(int argc, char** argv) {
   }
   const bool smoke = vm.count("smoke") > 0;
   zk::Client::SetCLogLevel(zkop::log::Level::kError);
+  zkop::log::Configure(zkop::log::Level::kError, zkop::log::Format::kText);
 
   const std::string load_before = LoadAverage();
   std::vector<double> reference;
   std::vector<Trial> trials;
   try {
-    if (smoke) {
+    if (vm.count("only")) {
+      const std::string only = vm["only"].as<std::string>();
+      const bool scale = only.rfind("scale-", 0) == 0;
+      if (!scale && only.rfind("roll-", 0) != 0) {
+        std::cerr << "roll_bench: --only " << only << ": unknown run\n";
+        return 2;
+      }
+      trials.push_back(RunTrial(scale, only.find("zkop") != std::string::npos));
+    } else if (smoke) {
       trials.push_back(RunTrial(false, true));
       trials.push_back(RunTrial(false, false));
       trials.push_back(RunTrial(true, true));
@@ -246,7 +270,7 @@ int main(int argc, char** argv) {
       std::cerr << "roll_bench: FAILED: " << what << ": " << t.error << "\n";
       status = 1;
     }
-    if (t.writes.lost > 0) {
+    if (t.writes.lost > 0 && t.zkop) {
       std::cerr << "roll_bench: FAILED: " << what << ": " << t.writes.lost
                 << " acknowledged writes lost\n";
       status = 1;

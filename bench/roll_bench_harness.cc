@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -76,7 +77,9 @@ bool Writer::Start() {
   o.name = "writer";
   client_ = std::make_unique<zk::Client>(o);
   if (!client_->Connect(30s).ok()) return false;
-  zk::CreateResult r = client_->Create(root_, "", {.make_parents = true});
+  zk::CreateOptions parents;
+  parents.make_parents = true;
+  zk::CreateResult r = client_->Create(root_, "", parents);
   if (!r.status.ok() && r.status.code() != zk::Error::kNodeExists) return false;
   thread_ = std::thread([this] { Run(); });
   return true;
@@ -137,6 +140,18 @@ WriterResult Writer::StopAndVerify() {
   return out;
 }
 
+double GapsLongerThan(const std::vector<Clock::time_point>& ack_times,
+                      std::chrono::milliseconds min_gap, int* count) {
+  double total = 0;
+  *count = 0;
+  for (size_t i = 1; i < ack_times.size(); ++i) {
+    if (ack_times[i] - ack_times[i - 1] <= min_gap) continue;
+    total += Ms(ack_times[i] - ack_times[i - 1]);
+    ++*count;
+  }
+  return total;
+}
+
 double GapAround(const std::vector<Clock::time_point>& ack_times, Clock::time_point t) {
   auto after = std::upper_bound(ack_times.begin(), ack_times.end(), t);
   if (after == ack_times.end() || after == ack_times.begin()) return -1;
@@ -157,7 +172,7 @@ bool ElectionCounter::Start() {
   return Eventually(
       [&] {
         std::lock_guard<std::mutex> lock(mu_);
-        return !epochs_.empty();
+        return !leaders_.empty();
       },
       10s, 20ms);
 }
@@ -165,21 +180,33 @@ bool ElectionCounter::Start() {
 void ElectionCounter::Run() {
   while (!stop_) {
     const Clock::time_point start = Clock::now();
+    int leaders = 0;
     for (const auto& [id, address] : members_.Snapshot()) {
       ServerState s = QueryMember(address);
-      if (!s.serving || s.zxid < 0) continue;
+      if (s.mode != zk::ServerMode::kLeader || s.zxid < 0) continue;
+      ++leaders;
       std::lock_guard<std::mutex> lock(mu_);
-      epochs_.insert(s.zxid >> 32);
+      if (leaders_.insert({id, s.zxid >> 32}).second && !leaders_.empty())
+        std::cerr << "[roll_bench] leader " << id << ", epoch " << (s.zxid >> 32) << "\n";
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      most_leaders_ = std::max(most_leaders_, leaders);
     }
     std::this_thread::sleep_until(start + 50ms);
   }
+}
+
+int ElectionCounter::most_leaders() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return most_leaders_;
 }
 
 int ElectionCounter::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
-  return epochs_.empty() ? 0 : static_cast<int>(epochs_.size()) - 1;
+  return leaders_.empty() ? 0 : static_cast<int>(leaders_.size()) - 1;
 }
 
 // --- admin / reconfig ---------------------------------------------------------------------

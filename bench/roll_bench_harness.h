@@ -68,6 +68,9 @@ struct WriterResult {
 };
 // The gap between the last acknowledgment before `t` and the first one after it (ms; -1
 // when there is none after).
+// The sum of the gaps between acknowledgments longer than `min_gap` (ms), and their number.
+double GapsLongerThan(const std::vector<Clock::time_point>& ack_times,
+                      std::chrono::milliseconds min_gap, int* count);
 double GapAround(const std::vector<Clock::time_point>& ack_times, Clock::time_point t);
 
 class Writer {
@@ -98,9 +101,10 @@ class Writer {
   double longest_gap_ms_ = 0;
 };
 
-// Counts leader elections: the distinct leader epochs (the high 32 bits of the zxid that
-// srvr reports) seen on any serving member, sampled every 50 ms; elections = epochs seen
-// after the first sample.
+// Counts leader elections: srvr on every member every 50 ms; each distinct (leader id, leader
+// epoch) pair seen after the first sample is one election. The epoch is the high 32 bits of
+// the zxid the leader reports (a leader reports its new epoch as soon as it serves). The
+// id is part of the key because two leaders of a split brain can have the same epoch.
 class ElectionCounter {
  public:
   explicit ElectionCounter(const MemberAddresses& members);
@@ -109,7 +113,8 @@ class ElectionCounter {
   ElectionCounter& operator=(const ElectionCounter&) = delete;
   // Starts sampling and waits for the first epoch; false when none is seen within 10 s.
   bool Start();
-  int Stop();  // elections counted
+  int Stop();                // elections counted
+  int most_leaders() const;  // the most members that said "leader" in one sample
 
  private:
   void Run();
@@ -118,7 +123,8 @@ class ElectionCounter {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
-  std::set<int64_t> epochs_;
+  std::set<std::pair<int, int64_t>> leaders_;  // (id, epoch)
+  int most_leaders_ = 0;
 };
 
 // --- the super user's client and reconfig ----------------------------------------------

@@ -29,8 +29,9 @@ void Append(std::string& steps, const std::string& step) {
   steps += (steps.empty() ? "" : ", ") + step;
 }
 
-// Every running member among `ids` serves and exactly one leads.
-bool AllServe(ZkEnsemble& ensemble, const std::vector<int>& ids) {
+// Every running member among `ids` serves (and, when `one_leader`, exactly one leads: a
+// StatefulSet only looks at each pod's readiness).
+bool AllServe(ZkEnsemble& ensemble, const std::vector<int>& ids, bool one_leader) {
   int leaders = 0;
   for (int id : ids) {
     if (!ensemble.Running(id)) continue;
@@ -38,12 +39,28 @@ bool AllServe(ZkEnsemble& ensemble, const std::vector<int>& ids) {
     if (!s.serving) return false;
     if (s.mode == zk::ServerMode::kLeader) ++leaders;
   }
-  return leaders == 1;
+  return !one_leader || leaders == 1;
 }
 
-void WaitAllServe(ZkEnsemble& ensemble, const std::vector<int>& ids, const std::string& order) {
-  if (!Eventually([&] { return AllServe(ensemble, ids); }, kStepTimeout, 100ms))
-    throw std::runtime_error(order + ": the members did not all serve again within 120 s");
+void WaitAllServe(ZkEnsemble& ensemble, const std::vector<int>& ids, const std::string& order,
+                  bool one_leader = false) {
+  if (Eventually([&] { return AllServe(ensemble, ids, one_leader); }, kStepTimeout, 100ms)) return;
+  std::string detail;
+  for (int id : ids) {
+    if (!ensemble.Running(id)) continue;
+    ServerState s = QueryMember(ensemble.ClientAddress(id));
+    detail += "\n  member " + std::to_string(id) + ": " + std::string(zk::ServerModeName(s.mode));
+    if (!s.serving) detail += "; log tail:\n" + ensemble.LogTail(id, 12);
+  }
+  throw std::runtime_error(order + ": the members did not all serve" +
+                           (one_leader ? " with one leader" : "") + " within 120 s" + detail);
+}
+
+// A StatefulSet's gate: the pod it just created serves (a readiness probe on srvr).
+void WaitServes(ZkEnsemble& ensemble, int id, const std::string& order) {
+  if (WaitMemberServes(ensemble.ClientAddress(id), kStepTimeout)) return;
+  throw std::runtime_error(order + ": member " + std::to_string(id) +
+                           " did not serve within 120 s; log tail:\n" + ensemble.LogTail(id, 12));
 }
 
 // What zkop's observe phase would report, from srvr answers (a running process stands in
@@ -106,7 +123,7 @@ std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
     if (Clock::now() > deadline) throw std::runtime_error("zkop roll: blocked: " + plan.blocked);
     std::this_thread::sleep_for(100ms);
   }
-  WaitAllServe(ensemble, ids, "zkop roll");
+  WaitAllServe(ensemble, ids, "zkop roll", true);
   return "restart " + steps;
 }
 
@@ -115,13 +132,13 @@ std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
   std::sort(order.begin(), order.end(), std::greater<>());  // highest ordinal first
   std::string steps;
   for (int id : order) {
-    WaitAllServe(ensemble, ids, "StatefulSet roll");  // every pod Running and Ready
     const std::string mark = Leader(QueryMember(ensemble.ClientAddress(id)).mode);
     Say("StatefulSet roll", "restart " + std::to_string(id) + mark);
     Append(steps, std::to_string(id) + mark);
     ensemble.Restart(id);
+    WaitServes(ensemble, id, "StatefulSet roll");
   }
-  WaitAllServe(ensemble, ids, "StatefulSet roll");
+  WaitAllServe(ensemble, ids, "StatefulSet roll", true);  // settled, for the figures
   return "restart " + steps;
 }
 
@@ -209,7 +226,6 @@ std::string StatefulSetScale(ZkEnsemble& ensemble, MemberAddresses& addresses,
   const std::string order = "StatefulSet scale";
   std::string steps;
   auto restart = [&](int id) {  // the rolling update of one ordinal to the new template
-    WaitAllServe(ensemble, ids, order);
     const std::string mark = Leader(QueryMember(ensemble.ClientAddress(id)).mode);
     Say(order,
         "restart " + std::to_string(id) + mark + " with " + std::to_string(to) + " servers listed");
@@ -217,20 +233,20 @@ std::string StatefulSetScale(ZkEnsemble& ensemble, MemberAddresses& addresses,
     WriteStaticConfig(ensemble, id, target);
     ensemble.Start(id);
     Append(steps, "restart " + std::to_string(id) + mark);
+    WaitServes(ensemble, id, order);
   };
   if (to > from) {
     for (int id = from + 1; id <= to; ++id) {  // new ordinals, lowest first, each when ready
-      WaitAllServe(ensemble, ids, order);
       Say(order, "create " + std::to_string(id));
       WriteStaticConfig(ensemble, id, target);
       ensemble.Start(id);
       addresses.Set(id, ensemble.ClientAddress(id));
       Append(steps, "create " + std::to_string(id));
+      WaitServes(ensemble, id, order);
     }
     for (int id = from; id >= 1; --id) restart(id);
   } else {
-    for (int id = from; id > to; --id) {  // condemned ordinals, highest first
-      WaitAllServe(ensemble, ids, order);
+    for (int id = from; id > to; --id) {  // condemned ordinals, highest first, one at a time
       const std::string mark = Leader(QueryMember(ensemble.ClientAddress(id)).mode);
       Say(order, "delete " + std::to_string(id) + mark);
       ensemble.Stop(id);
@@ -239,7 +255,7 @@ std::string StatefulSetScale(ZkEnsemble& ensemble, MemberAddresses& addresses,
     }
     for (int id = to; id >= 1; --id) restart(id);
   }
-  WaitAllServe(ensemble, ids, order);
+  WaitAllServe(ensemble, ids, order, true);  // settled, for the figures
   return steps;
 }
 
