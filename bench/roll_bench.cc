@@ -116,30 +116,38 @@ Trial RunTrial(bool scale, bool zkop) {
   return t;
 }
 
-// One election on this machine: the leader of a 3-member ensemble is SIGKILLed while the
-// writer writes; the window is the gap between the writer's acknowledgments around the kill.
-std::vector<double> ReferenceElections(int trials) {
-  std::cerr << "[roll_bench] --- one election (leader killed), " << trials << " times\n";
-  std::vector<double> gaps;
+// One election on this machine: the leader of a 3-member ensemble is stopped while the
+// writer writes, `trials` times with SIGKILL and `trials` times with SIGTERM (how the rolls
+// stop a member), alternately; the window is the gap between the writer's acknowledgments
+// around the signal. Returns {SIGKILL windows, SIGTERM windows}.
+std::pair<std::vector<double>, std::vector<double>> ReferenceElections(int trials) {
+  std::cerr << "[roll_bench] --- one election (leader stopped), " << 2 * trials << " times\n";
   ZkEnsemble ensemble(EnsembleOptions());
   MemberAddresses addresses;
   Writer writer(ConnectString(ensemble, addresses), "/roll-bench/reference");
   if (!writer.Start()) throw std::runtime_error("reference: the writer got no session");
-  std::vector<Clock::time_point> kills;
-  for (int i = 0; i < trials; ++i) {
+  std::vector<std::pair<Clock::time_point, bool>> stops;  // when, SIGTERM
+  for (int i = 0; i < 2 * trials; ++i) {
     std::this_thread::sleep_for(1500ms);
     const int leader = ensemble.Leader();
     if (leader == 0) continue;
     const int64_t before = writer.acknowledged();
-    kills.push_back(Clock::now());
-    ensemble.Kill(leader);
+    const bool term = i % 2 == 1;
+    stops.push_back({Clock::now(), term});
+    if (term) {
+      ensemble.Stop(leader);
+    } else {
+      ensemble.Kill(leader);
+    }
     Eventually([&] { return writer.acknowledged() > before + 1; }, 60s, 5ms);
     ensemble.Start(leader);
     if (!ensemble.WaitForQuorum(60s)) throw std::runtime_error("reference: no quorum again");
   }
   std::this_thread::sleep_for(1s);
   WriterResult r = writer.StopAndVerify();
-  for (auto k : kills) gaps.push_back(GapAround(r.ack_times, k));
+  std::pair<std::vector<double>, std::vector<double>> gaps;
+  for (const auto& [when, term] : stops)
+    (term ? gaps.second : gaps.first).push_back(GapAround(r.ack_times, when));
   return gaps;
 }
 
@@ -157,7 +165,8 @@ std::string Spread(std::vector<T> v, int precision = 0) {
   return out.str();
 }
 
-void Report(const std::vector<Trial>& trials, const std::vector<double>& reference) {
+void Report(const std::vector<Trial>& trials,
+            const std::pair<std::vector<double>, std::vector<double>>& reference) {
   std::cout << "| scenario | order | runs | leader elections | longest write-failure window (ms) "
                "| write gaps > 100 ms: count, total ms | failed attempts | acknowledged writes "
                "| lost writes | duration (s) | most leaders at once |\n"
@@ -189,10 +198,11 @@ void Report(const std::vector<Trial>& trials, const std::vector<double>& referen
     }
   }
   std::cout << "\nCells with three figures: min / median / max over the runs.\n";
-  if (!reference.empty())
-    std::cout << "\nOne election on this machine (leader SIGKILLed, writer's gap around the "
-                 "kill, ms): "
-              << Spread(reference) << " (" << reference.size() << " kills)\n";
+  if (!reference.first.empty())
+    std::cout << "\nOne election on this machine (the leader of 3 stopped; the writer's gap "
+                 "around the signal, ms): SIGKILL "
+              << Spread(reference.first) << " (" << reference.first.size() << " times), SIGTERM "
+              << Spread(reference.second) << " (" << reference.second.size() << " times)\n";
   std::cout << "\nRuns:\n\n";
   for (const Trial& t : trials) {
     std::cout << "- " << ScenarioName(t.scale) << ", " << OrderName(t.zkop) << ": " << t.steps
@@ -213,7 +223,8 @@ int main(int argc, char** argv) {
   po::options_description desc("roll_bench options");
   desc.add_options()("help", "this help")("smoke", "one short run of each check (ctest)")(
       "trials", po::value<int>()->default_value(3), "rounds of the four runs")(
-      "reference", po::value<int>()->default_value(5), "leader kills for the election reference")(
+      "reference", po::value<int>()->default_value(4),
+      "leader stops per signal (SIGKILL, SIGTERM) for the election reference")(
       "only", po::value<std::string>(),
       "one run (no reference): roll-zkop, roll-statefulset, scale-zkop, scale-statefulset");
   po::variables_map vm;
@@ -233,7 +244,7 @@ int main(int argc, char** argv) {
   zkop::log::Configure(zkop::log::Level::kError, zkop::log::Format::kText);
 
   const std::string load_before = LoadAverage();
-  std::vector<double> reference;
+  std::pair<std::vector<double>, std::vector<double>> reference;
   std::vector<Trial> trials;
   try {
     if (vm.count("only")) {

@@ -10,10 +10,12 @@
 // non-leader id out, confirms with a write, then stops it and wipes its data.
 //
 // The StatefulSet's order (OrderedReady pod management, RollingUpdate): ordinals highest
-// first, whoever leads, each step only when every running member is ready (serves); no
-// reconfig: a size change rewrites every member's static server list (reconfigEnabled=false)
-// and rolls them; new ordinals are created first (lowest first), removed ordinals deleted
-// first (highest first), then the survivors are restarted highest first with the new list.
+// first, whoever leads, each step once the pod it restarted or created is ready (serves:
+// srvr says leader, follower or observer); no reconfig: a size change rewrites every
+// member's static server list (reconfigEnabled=false) and rolls them; new ordinals are
+// created first (lowest first, each started with the new list), removed ordinals deleted
+// first (highest first, one at a time), then the survivors are restarted highest first with
+// the new list. Both orders end by waiting until every member serves under one leader.
 //
 // Each function returns a short description of the steps taken ("restart 2, 1, 3(L)") and
 // throws std::runtime_error when a step does not complete in its time.
