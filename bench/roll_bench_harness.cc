@@ -152,10 +152,14 @@ double GapsLongerThan(const std::vector<Clock::time_point>& ack_times,
   return total;
 }
 
-double GapAround(const std::vector<Clock::time_point>& ack_times, Clock::time_point t) {
-  auto after = std::upper_bound(ack_times.begin(), ack_times.end(), t);
-  if (after == ack_times.end() || after == ack_times.begin()) return -1;
-  return Ms(*after - *(after - 1));
+double LongestGapWithin(const std::vector<Clock::time_point>& ack_times, Clock::time_point from,
+                        Clock::time_point to) {
+  auto it = std::upper_bound(ack_times.begin(), ack_times.end(), from);
+  if (it == ack_times.end() || it == ack_times.begin()) return -1;
+  double longest = -1;
+  for (; it != ack_times.end() && *(it - 1) < to; ++it)
+    longest = std::max(longest, Ms(*it - *(it - 1)));
+  return longest;
 }
 
 // --- ElectionCounter ----------------------------------------------------------------------

@@ -66,12 +66,13 @@ struct WriterResult {
   bool verified = false;      // the read-back happened
   std::vector<Clock::time_point> ack_times;
 };
-// The gap between the last acknowledgment before `t` and the first one after it (ms; -1
-// when there is none after).
 // The sum of the gaps between acknowledgments longer than `min_gap` (ms), and their number.
 double GapsLongerThan(const std::vector<Clock::time_point>& ack_times,
                       std::chrono::milliseconds min_gap, int* count);
-double GapAround(const std::vector<Clock::time_point>& ack_times, Clock::time_point t);
+// The longest gap between two consecutive acknowledgments that overlaps [from, to) (ms; -1
+// when there is no acknowledgment after `from`).
+double LongestGapWithin(const std::vector<Clock::time_point>& ack_times, Clock::time_point from,
+                        Clock::time_point to);
 
 class Writer {
  public:
