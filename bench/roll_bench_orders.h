@@ -1,0 +1,49 @@
+// The two orders roll_bench compares (docs/benchmarks.md), on a running ZkEnsemble.
+//
+// zkop's order asks zkop's own planner (zkop::op::cluster::PlanNextOperation, the function
+// the operator runs) what to do next, from an Observation built from srvr answers, and
+// carries the step out as the operator does: a roll restarts the member the planner names
+// (observers, followers by highest id, the leader last; each only when every member serves
+// and one leads); a scale-up starts the lowest unused id with the committed membership plus
+// itself (ZkEnsemble::AddMember) and, once it serves, reconfigs it in conditionally on the
+// version read, confirmed by reading the config back; a scale-down reconfigs the highest
+// non-leader id out, confirms with a write, then stops it and wipes its data.
+//
+// The StatefulSet's order (OrderedReady pod management, RollingUpdate): ordinals highest
+// first, whoever leads, each step once the pod it restarted or created is ready (serves:
+// srvr says leader, follower or observer); no reconfig: a size change rewrites every
+// member's static server list (reconfigEnabled=false) and rolls them; new ordinals are
+// created first (lowest first, each started with the new list), removed ordinals deleted
+// first (highest first, one at a time), then the survivors are restarted highest first with
+// the new list. Both orders end by waiting until every member serves under one leader.
+//
+// Each function returns a short description of the steps taken ("restart 2, 1, 3(L)") and
+// throws std::runtime_error when a step does not complete in its time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "roll_bench_harness.h"
+
+namespace rollbench {
+
+// Rolls every member in `ids`.
+std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
+std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
+
+// Changes the membership to `replicas` members through `admin` (the super user).
+std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zkop::zk::Client& admin,
+                      int replicas);
+
+// Turns a fresh ZkEnsemble of `initial` members into the StatefulSet baseline's ensemble:
+// members up to `max` get their addresses (ZkEnsemble::AddMember, then stopped), every
+// member's data is wiped and members 1..initial start again with a static server list of
+// 1..initial. Returns the server lines of 1..max (ordinal k = id k).
+std::vector<zkop::zk::Member> PrepareStaticEnsemble(ZkEnsemble& ensemble, int initial, int max);
+
+// `all` as returned by PrepareStaticEnsemble; `from` running members 1..from become 1..to.
+std::string StatefulSetScale(ZkEnsemble& ensemble, MemberAddresses& addresses,
+                             const std::vector<zkop::zk::Member>& all, int from, int to);
+
+}  // namespace rollbench
