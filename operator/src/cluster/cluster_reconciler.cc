@@ -1,7 +1,6 @@
 #include "zkop/operator/cluster/cluster_reconciler.h"
 
 #include <algorithm>
-#include <random>
 
 #include "json_build.h"
 #include "pass.h"
@@ -21,15 +20,6 @@ namespace {
 const log::Logger kLog("operator.cluster");
 
 std::string NowRfc3339() { return kube::FormatRfc3339(std::chrono::system_clock::now()); }
-
-std::string RandomPassword() {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device rd;
-  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
-  std::string out;
-  for (int i = 0; i < 32; ++i) out += kAlphabet[pick(rd)];
-  return out;
-}
 
 std::vector<int> Ids(const zk::EnsembleConfig& config) {
   std::vector<int> ids;
@@ -193,7 +183,7 @@ bool ClusterReconciler::EnsureBaseObjects(Pass& pass) {
     bool create_only;
   };
   const std::vector<Step> steps = {
-      {res::Secrets(), [&] { return RenderAdminSecret(spec, RandomPassword()); }, true},
+      {res::Secrets(), [&] { return RenderAdminSecret(spec, NewAdminPassword()); }, true},
       {res::ConfigMaps(), [&] { return RenderConfigMap(spec, pass.membership); }, false},
       {res::Services(), [&] { return RenderHeadlessService(spec); }, false},
       {res::Services(), [&] { return RenderClientService(spec); }, false},

@@ -4,7 +4,6 @@
 
 #include <boost/program_options.hpp>
 #include <iostream>
-#include <random>
 
 #include "zkop/kube/manifest.h"
 #include "zkop/operator/cluster/render.h"
@@ -14,15 +13,6 @@ namespace zkop::op::cluster {
 namespace {
 
 namespace po = boost::program_options;
-
-std::string RandomPassword() {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device rd;
-  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
-  std::string out;
-  for (int i = 0; i < 32; ++i) out += kAlphabet[pick(rd)];
-  return out;
-}
 
 }  // namespace
 
@@ -95,7 +85,7 @@ int RunRender(int argc, char** argv, std::ostream& out, std::ostream& err) {
       continue;
     }
     ++clusters;
-    for (Json object : RenderCluster(parsed.spec, RandomPassword(), render)) {
+    for (Json object : RenderCluster(parsed.spec, NewAdminPassword(), render)) {
       if (parsed.spec.uid.empty() && object.at("metadata").has_field("ownerReferences"))
         object["metadata"].erase("ownerReferences");
       out << (first ? "" : "---\n") << kube::ToYaml(object);

@@ -71,6 +71,10 @@ std::string ClientConnectString(const ClusterSpec& spec, const RenderOptions& op
 std::vector<Json> RenderCluster(const ClusterSpec& spec, const std::string& password,
                                 const RenderOptions& options);
 
+// A new admin password: 32 characters [A-Za-z0-9] from std::random_device. Not pure (the
+// renderers take the password as an input instead of calling this).
+std::string NewAdminPassword();
+
 // 16 hex digits (FNV-1a 64) of a text; stable across runs and machines.
 std::string StableHash(const std::string& text);
 
