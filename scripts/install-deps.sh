@@ -20,6 +20,7 @@ PACKAGES=(
   prometheus                           # promtool: tests check /metrics with `promtool check metrics`
   libprotobuf-dev protobuf-compiler    # protobuf request bodies in zkop-devkube
   unzip                                # Helm comes out of a zip (install_helm)
+  python3-kubernetes                   # Python's official client: its watch=True test against devkube
 )
 
 missing=()
