@@ -78,6 +78,18 @@ void ReadPod(const Json& pod, MemberState* m) {
 
 }  // namespace
 
+std::string MemberState::ClientAddress() const {
+  if (pod_ip.empty()) return "";
+  const bool v6 = pod_ip.find(':') != std::string::npos;
+  return (v6 ? "[" + pod_ip + "]" : pod_ip) + ":" + std::to_string(kClientPort);
+}
+
+const MemberState* Observation::Find(int id) const {
+  for (const auto& m : members)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
 std::unique_ptr<MemberProbe> NewFourLetterProbe(std::chrono::milliseconds timeout) {
   return std::make_unique<FourLetterProbe>(timeout);
 }
@@ -130,9 +142,7 @@ Observation Observe(const ClusterSpec& spec, const std::vector<int>& ids, const 
   std::vector<std::pair<int, std::future<ServerObservation>>> asks;
   for (auto& [id, m] : members) {
     if (!m.pod_exists || m.pod_ip.empty() || m.pod_terminating) continue;
-    const bool v6 = m.pod_ip.find(':') != std::string::npos;
-    const std::string address =
-        (v6 ? "[" + m.pod_ip + "]" : m.pod_ip) + ":" + std::to_string(kClientPort);
+    const std::string address = m.ClientAddress();
     asks.emplace_back(
         id, std::async(std::launch::async, [&probe, address] { return probe.Probe(address); }));
   }

@@ -1,12 +1,11 @@
 // The Operate phase of ClusterReconciler: membership changes and rolls, one step per pass,
 // each step recorded in status.operation before it acts (see operations.h).
-#include <cpprest/asyncrt_utils.h>
-
 #include <algorithm>
 #include <thread>
 
 #include "json_build.h"
 #include "pass.h"
+#include "zkop/kube/config.h"
 #include "zkop/kube/resource.h"
 #include "zkop/log/log.h"
 #include "zkop/operator/cluster/ensemble_admin.h"
@@ -21,22 +20,7 @@ namespace {
 
 const log::Logger kLog("operator.cluster");
 
-const MemberState* FindMember(const Observation& observed, int id) {
-  for (const auto& m : observed.members)
-    if (m.id == id) return &m;
-  return nullptr;
-}
-
-bool Healthy(const MemberState* m) { return m && m->pod_exists && m->pod_ready && m->Serving(); }
-
-std::string Decode(const std::string& b64) {
-  try {
-    const auto bytes = utility::conversions::from_base64(b64);
-    return std::string(bytes.begin(), bytes.end());
-  } catch (...) {
-    return "";
-  }
-}
+bool Healthy(const MemberState* m) { return m && m->Ready(); }
 
 bool Retryable(const zk::Status& s) {
   return s.code() == zk::Error::kNewConfigNoQuorum || s.code() == zk::Error::kReconfigInProgress ||
@@ -88,7 +72,7 @@ std::unique_ptr<EnsembleAdmin> ClusterReconciler::Admin(Pass& pass) {
       cache_->Get(res::Secrets(), pass.request.ns, AdminSecretName(pass.request.name));
   std::string password;
   if (secret && secret->has_field("data") && secret->at("data").has_field("password"))
-    password = Decode(secret->at("data").at("password").as_string());
+    password = kube::DecodeBase64(secret->at("data").at("password").as_string()).value_or("");
   if (password.empty()) {
     pass.facts.blocked = "Secret " + AdminSecretName(pass.request.name) +
                          " has no password: the operator cannot authenticate as the super user";
@@ -97,9 +81,7 @@ std::unique_ptr<EnsembleAdmin> ClusterReconciler::Admin(Pass& pass) {
   std::string connect;
   for (const auto& m : pass.observed.members) {
     if (!m.Serving() || m.pod_ip.empty()) continue;
-    const bool v6 = m.pod_ip.find(':') != std::string::npos;
-    connect += (connect.empty() ? "" : ",") + (v6 ? "[" + m.pod_ip + "]" : m.pod_ip) + ":" +
-               std::to_string(kClientPort);
+    connect += (connect.empty() ? "" : ",") + m.ClientAddress();
   }
   std::unique_ptr<EnsembleAdmin> admin;
   if (connect.empty()) return nullptr;
@@ -198,7 +180,7 @@ void ClusterReconciler::Finish(Pass& pass, const std::string& reason, const std:
 void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
   const ClusterSpec& spec = pass.parsed.spec;
   const Operation op = *pass.operation;
-  const MemberState* m = FindMember(pass.observed, op.member);
+  const MemberState* m = pass.observed.Find(op.member);
   const std::string pod = MemberPodName(spec.name, op.member);
   const std::string claim = MemberClaimName(spec.name, op.member);
 

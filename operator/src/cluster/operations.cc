@@ -34,13 +34,7 @@ Json OperationToJson(const Operation& op) {
 
 namespace {
 
-const MemberState* Find(const Observation& observed, int id) {
-  for (const auto& m : observed.members)
-    if (m.id == id) return &m;
-  return nullptr;
-}
-
-bool Healthy(const MemberState* m) { return m && m->pod_exists && m->pod_ready && m->Serving(); }
+bool Healthy(const MemberState* m) { return m && m->Ready(); }
 
 }  // namespace
 
@@ -52,7 +46,7 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
   int leader = 0;
   int leaders = 0;
   for (int id : membership) {
-    const MemberState* m = Find(observed, id);
+    const MemberState* m = observed.Find(id);
     if (!Healthy(m)) unhealthy.push_back(MemberPodName(spec.name, id));
     if (m && m->server.mode == zk::ServerMode::kLeader) {
       leader = id;
@@ -63,7 +57,7 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
   // A member running an outdated template that is down anyway is replaced first: a roll that
   // crash-looped is fixed by fixing the spec, without waiting for a quorum check it cannot pass.
   for (int id : membership) {
-    const MemberState* m = Find(observed, id);
+    const MemberState* m = observed.Find(id);
     if (m && m->pod_exists && !m->pod_terminating && !m->template_hash.empty() &&
         m->template_hash != desired_hash && !m->Serving()) {
       plan.start = Operation{"Roll", id, "DeletePod", ""};
@@ -74,7 +68,7 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
   const bool resize = size != spec.replicas;
   bool roll = false;
   for (int id : membership) {
-    const MemberState* m = Find(observed, id);
+    const MemberState* m = observed.Find(id);
     if (m && m->pod_exists && m->template_hash != desired_hash) roll = true;
   }
   if (!resize && !roll) return plan;
@@ -109,12 +103,12 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
   // Roll: observers, then followers by highest id, the leader last.
   std::vector<int> order;
   for (int id : membership) {
-    const MemberState* m = Find(observed, id);
+    const MemberState* m = observed.Find(id);
     if (m && m->template_hash != desired_hash) order.push_back(id);
   }
   std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const MemberState* ma = Find(observed, a);
-    const MemberState* mb = Find(observed, b);
+    const MemberState* ma = observed.Find(a);
+    const MemberState* mb = observed.Find(b);
     auto rank = [](const MemberState* m) {
       if (m->server.mode == zk::ServerMode::kObserver) return 0;
       if (m->server.mode == zk::ServerMode::kLeader) return 2;

@@ -39,8 +39,6 @@ std::vector<const MemberState*> InMembership(const Observation& observed,
   return out;
 }
 
-bool MemberReady(const MemberState& m) { return m.pod_exists && m.pod_ready && m.Serving(); }
-
 }  // namespace
 
 std::string RoleName(const MemberState& member) {
@@ -68,7 +66,7 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
   std::vector<std::string> not_ready;
   for (const MemberState* m : members) {
     if (m->Serving() && m->server.mode != zk::ServerMode::kObserver) ++serving;
-    if (MemberReady(*m)) ++ready;
+    if (m->Ready()) ++ready;
     if (m->server.mode == zk::ServerMode::kLeader) leaders.push_back(m->pod);
     if (m->pod_exists && IsFailureReason(m->waiting_reason)) {
       failing.push_back(m->pod + ": " + m->waiting_reason +
@@ -78,7 +76,7 @@ std::vector<Condition> ComputeConditions(const ClusterSpec& spec, const Observat
     // A member that an operation is adding or restarting is expected not to serve yet.
     const bool expected =
         facts.operation && facts.operation->member == m->id && facts.operation->type != "ScaleDown";
-    if (!MemberReady(*m) && !expected) not_ready.push_back(m->pod);
+    if (!m->Ready() && !expected) not_ready.push_back(m->pod);
   }
   const int size =
       facts.participants >= 0 ? facts.participants : static_cast<int>(facts.membership.size());
@@ -160,7 +158,7 @@ Json ComputeStatus(const ClusterSpec& spec, const Observation& observed,
   for (const auto& m : observed.members) {
     if (!m.pod_exists) continue;
     ++replicas;
-    const bool member_ready = MemberReady(m);
+    const bool member_ready = m.Ready();
     ready += member_ready;
     const std::string role = RoleName(m);
     if (role == "leader") leader = m.pod;

@@ -64,11 +64,17 @@ struct MemberState {
            (server.mode == zk::ServerMode::kLeader || server.mode == zk::ServerMode::kFollower ||
             server.mode == zk::ServerMode::kObserver);
   }
+  // Its Pod exists and is Ready, and the server serves (in quorum, synced).
+  bool Ready() const { return pod_exists && pod_ready && Serving(); }
+  // "ip:2181" ("[ip]:2181" for IPv6); "" without a Pod address.
+  std::string ClientAddress() const;
 };
 
 struct Observation {
   std::vector<MemberState> members;     // by id: every id that has a Pod or a claim, plus `ids`
   std::vector<std::string> stray_pods;  // Pods with the cluster's labels but no member name
+
+  const MemberState* Find(int id) const;  // nullptr when no member has that id
 };
 
 // Reads the cluster's Pods and PVCs from `cache` and probes every member Pod that has an
