@@ -1,6 +1,7 @@
 #include "zkop/kube/manifest.h"
 
-#include <sys/stat.h>
+#include "zkop/config/bounded_input.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -153,16 +154,9 @@ std::vector<Json> LoadManifestFile(const std::string& path) {
     }
     return ParseManifests(buf.str(), "<stdin>");
   }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw ManifestError(path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    throw ManifestError(path + ": not a regular file (give a YAML manifest file)");
-  if (static_cast<size_t>(st.st_size) > kMaxManifestBytes)
-    throw ManifestError(path + ": " + std::to_string(st.st_size) + " bytes is more than the " +
-                        std::to_string(kMaxManifestBytes) + " a manifest may have");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ManifestError(path + ": cannot be read: " + std::strerror(errno));
-  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::string error;
+  if (!config::ReadRegularFile(path, kMaxManifestBytes, &text, &error))
+    throw ManifestError(path + ": " + error);
   return ParseManifests(text, path);
 }
 
