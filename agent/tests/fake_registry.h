@@ -21,6 +21,7 @@ class FakeRegistry : public RegistryStore {
   struct Node {
     std::string data;
     int64_t owner = 0;  // 0: persistent
+    int32_t version = 0;
   };
 
   std::unique_ptr<RegistrySession> Open(std::function<void()> wake) override;
@@ -43,8 +44,11 @@ class FakeRegistry : public RegistryStore {
   void ExternalDelete(const std::string& path);
   // Creates a node (and its parents) as another client would.
   void ExternalCreate(const std::string& path);
-  // Creates an ephemeral node owned by a session that is not any handle's (a stale node).
-  void CreateStale(const std::string& path, const std::string& data);
+  // Creates an ephemeral node owned by a session that is not any handle's (a stale node, or
+  // a provider's own registration), owned by `owner`.
+  void CreateStale(const std::string& path, const std::string& data, int64_t owner = 0x7777);
+  // Sets a node's data (version + 1) as another client would.
+  void ExternalWrite(const std::string& path, const std::string& data);
   // The next `n` operations fail with `error` without being applied (kConnectionLoss after
   // applying when `apply` — the answer was lost).
   void FailNext(int n, RegError error, bool apply = false);
