@@ -126,6 +126,18 @@ class AgentDubbo3 : public ::testing::Test {
     EXPECT_EQ(report, dubbo::testing::Unhex(java[2]));
   }
 
+  // `check --json`'s document (the output also holds the log lines of stderr).
+  web::json::value CheckJson(const Agent& a) {
+    RunResult check = RunToEnd(dir_, {AgentBinary(), "check", "--config", a.config, "--json"});
+    EXPECT_EQ(check.status, 0) << check.output;
+    std::istringstream lines(check.output);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("{\"services\"", 0) == 0) return web::json::value::parse(line);
+    }
+    ADD_FAILURE() << "no JSON document in: " << check.output;
+    return web::json::value::object();
+  }
+
   // The parameters of the provider URL the agent registers (registerMode all shows it).
   std::map<std::string, std::string> UrlParams(const std::string& node_name) {
     std::string url;
@@ -163,10 +175,8 @@ TEST_F(AgentDubbo3, AllModeWritesWhatAConsumerFollows) {
   EXPECT_EQ(MetricOf(a, "zkop_agent_yielded_instances"), 0);
 
   // check reads the instance node and knows it for the agent's own.
-  RunResult check = RunToEnd(dir_, {AgentBinary(), "check", "--config", a.config, "--json"});
-  auto report = web::json::value::parse(check.output);
-  auto view = report.at("services").at(0).at("instance");
-  EXPECT_EQ(view.at("state").as_string(), "agent") << check.output;
+  auto view = CheckJson(a).at("services").at(0).at("instance");
+  EXPECT_EQ(view.at("state").as_string(), "agent");
   EXPECT_EQ(view.at("path").as_string(), instance);
 
   // The provider stops: its instance goes; the persistent records stay (as Dubbo's do).
@@ -221,10 +231,8 @@ TEST_F(AgentDubbo3, ASelfRegisteredProviderIsLeftAlone) {
   EXPECT_EQ(Owner(instance), own->session_id());
   EXPECT_EQ(Data(instance), theirs);
   EXPECT_NE(agent.Log().find("leaving it alone"), std::string::npos);
-  RunResult check = RunToEnd(dir_, {AgentBinary(), "check", "--config", a.config, "--json"});
-  EXPECT_EQ(check.status, 0) << check.output;
-  auto view = web::json::value::parse(check.output).at("services").at(0).at("instance");
-  EXPECT_EQ(view.at("state").as_string(), "provider") << check.output;
+  auto view = CheckJson(a).at("services").at(0).at("instance");
+  EXPECT_EQ(view.at("state").as_string(), "provider");
   EXPECT_EQ(view.at("revision").as_string(), "5f1d2c");
   RunResult text = RunToEnd(dir_, {AgentBinary(), "check", "--config", a.config});
   EXPECT_NE(text.output.find("registered by the provider itself (revision 5f1d2c); the agent "
