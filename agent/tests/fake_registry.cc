@@ -115,6 +115,12 @@ struct FakeRegistry::Handle : RegistrySession {
   }
   void Write(std::string path, std::string data, int32_t version,
              std::function<void(RegStatus)> done) override {
+    std::function<void()> before;
+    {
+      std::lock_guard<std::mutex> l(reg->mu_);
+      before.swap(reg->before_write_);
+    }
+    if (before) before();
     done(reg->Apply(this, [&](int64_t) {
       auto it = reg->nodes_.find(path);
       if (it == reg->nodes_.end()) return RegStatus{RegError::kNoNode, path};
@@ -221,6 +227,11 @@ void FakeRegistry::ExternalWrite(const std::string& path, const std::string& dat
   Node& n = nodes_[path];
   n.data = data;
   ++n.version;
+}
+
+void FakeRegistry::BeforeNextWrite(std::function<void()> f) {
+  std::lock_guard<std::mutex> l(mu_);
+  before_write_ = std::move(f);
 }
 
 void FakeRegistry::FailNext(int n, RegError error, bool apply) {

@@ -49,6 +49,9 @@ class FakeRegistry : public RegistryStore {
   void CreateStale(const std::string& path, const std::string& data, int64_t owner = 0x7777);
   // Sets a node's data (version + 1) as another client would.
   void ExternalWrite(const std::string& path, const std::string& data);
+  // Runs `f` once, just before the next Write() is applied (another writer getting there
+  // between a read and a compare-and-set).
+  void BeforeNextWrite(std::function<void()> f);
   // The next `n` operations fail with `error` without being applied (kConnectionLoss after
   // applying when `apply` — the answer was lost).
   void FailNext(int n, RegError error, bool apply = false);
@@ -69,6 +72,7 @@ class FakeRegistry : public RegistryStore {
   int fail_n_ = 0;
   RegError fail_error_ = RegError::kOk;
   bool fail_apply_ = false;
+  std::function<void()> before_write_;
   bool connected_ = true;
   uint64_t reconnects_ = 0;  // every handle shares the one connection state
 };

@@ -71,6 +71,19 @@ TEST(MetadataPublisher, AppendsToAnotherApplicationsMappingAndNeverOverwritesARe
   EXPECT_EQ(reg.Nodes().at("/dubbo/mapping/x.I").version, 2);
 }
 
+TEST(MetadataPublisher, ACompareAndSetLostToAnotherApplicationIsRetried) {
+  FakeRegistry reg;
+  auto session = reg.Open([] {});
+  reg.ExternalCreate("/dubbo/mapping/x.I");
+  reg.ExternalWrite("/dubbo/mapping/x.I", "b");
+  // Between the agent's read ("b", version 1) and its write, application c appends itself.
+  reg.BeforeNextWrite([&] { reg.ExternalWrite("/dubbo/mapping/x.I", "b,c"); });
+  MetadataPublisher p(std::chrono::seconds(5));
+  ASSERT_TRUE(p.Publish(session.get(), {Record("a", "rev1", {"x.I"})}, Json, false));
+  EXPECT_EQ(reg.Nodes().at("/dubbo/mapping/x.I").data, "b,c,a");  // c kept, a appended
+  EXPECT_EQ(p.stats().cas_retries, 1u);
+}
+
 TEST(MetadataPublisher, FailuresAreReportedAndRetried) {
   FakeRegistry reg;
   auto session = reg.Open([] {});
