@@ -1,6 +1,5 @@
 #include "zkop/agent/desired.h"
 
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -116,9 +115,8 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     }
     if (interface_mode && registrable && !repeat) out.push_back(key);
     if (details || (instance_mode && registrable)) {
-      dubbo::ProviderSpec spec = Spec(key);
       if (details) {
-        details->urls[i] = dubbo::ProviderUrl(spec);
+        details->urls[i] = dubbo::ProviderUrl(Spec(key));
         if (interface_mode) details->paths[i].push_back(Path(key));
       }
       if (instance_mode) {
@@ -173,8 +171,10 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     }
     if (inst.spec.endpoints.empty()) continue;
     Group& g = groups_[group];
-    g.members = std::move(inst.members);
-    g.revision = dubbo::Revision(Metadata(g));
+    if (g.revision.empty() || g.members != inst.members) {  // else the revision stands
+      g.members = std::move(inst.members);
+      g.revision = dubbo::Revision(Metadata(g));
+    }
     inst.spec.revision = g.revision;
     g.json = dubbo::InstanceJson(inst.spec);
     key.stamp_ms = inst.spec.timestamp_ms;

@@ -106,6 +106,7 @@ void Syncer::MarkYielded(const NodeKey& key) {
 
 std::vector<NodeKey> Syncer::Yielded() const {
   std::vector<NodeKey> out;
+  if (yielded_ == 0) return out;
   for (const auto& [key, e] : entries_) {
     if (e.yielded) out.push_back(key);
   }
