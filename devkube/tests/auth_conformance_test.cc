@@ -281,7 +281,6 @@ TEST_F(AuthTest, BootstrapPolicyGrantsDiscoveryToAuthenticatedUsers) {
   EXPECT_EQ(sa.Get("/api/v1/namespaces/default/pods").status, 403);
 }
 
-
 // The audit log (ApiServerOptions::audit_log, --audit-log): one audit.k8s.io/v1 Event per
 // request with the authenticated user, the RBAC verb, the objectRef and the response code —
 // allowed and denied requests alike, watches at ResponseStarted.

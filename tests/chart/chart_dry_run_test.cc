@@ -36,8 +36,8 @@ TEST_F(ChartDryRunTest, RenderedManifestsPassServerSideDryRun) {
   for (const char* ns : {"zkop-system", "team-a", "team-b"})
     ASSERT_EQ(Kubectl({"create", "namespace", ns}), 0) << Out();
   const std::vector<std::string> monitoring = {
-      "--set", "serviceMonitor.enabled=true",      "--set", "podMonitor.members.enabled=true",
-      "--set", "podMonitor.agents.enabled=true",   "--set", "prometheusRule.enabled=true"};
+      "--set", "serviceMonitor.enabled=true",    "--set", "podMonitor.members.enabled=true",
+      "--set", "podMonitor.agents.enabled=true", "--set", "prometheusRule.enabled=true"};
   std::vector<std::string> scoped = monitoring;
   scoped.insert(scoped.end(), {"--set-json", R"(watchNamespaces=["team-a","team-b"])", "--set",
                                "replicaCount=2"});

@@ -1,6 +1,7 @@
 // The zkop chart without a cluster: its files (CRD copy, version, every value documented and
 // typed), `helm lint --strict`, the values schema, and what `helm template` renders.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -66,7 +67,8 @@ void CheckValues(const YAML::Node& values, const web::json::value& schema, const
   ASSERT_TRUE(schema.has_field("additionalProperties")) << "schema of " << path;
   ASSERT_TRUE(schema.at("additionalProperties").is_boolean() &&
               !schema.at("additionalProperties").as_bool())
-      << "schema of " << (path.empty() ? "(root)" : path) << " must set additionalProperties: false";
+      << "schema of " << (path.empty() ? "(root)" : path)
+      << " must set additionalProperties: false";
   for (const auto& kv : values) {
     const std::string key = kv.first.as<std::string>();
     const std::string leaf = path.empty() ? key : path + "." + key;
@@ -99,8 +101,8 @@ TEST(ChartFilesTest, EveryValueIsTypedAndDocumented) {
 TEST_F(ChartTest, LintStrictIsCleanWithDefaultAndNonDefaultValues) {
   const std::string custom = dir_.Path("custom.yaml");
   std::ofstream(custom) << R"(replicaCount: 2
-image: {repository: registry.example/zkop/operator, digest: "sha256:)" << std::string(64, 'b')
-                        << R"(", pullPolicy: Always}
+image: {repository: registry.example/zkop/operator, digest: "sha256:)"
+                        << std::string(64, 'b') << R"(", pullPolicy: Always}
 imagePullSecrets: [{name: regcred}]
 watchNamespaces: [team-a, team-b]
 logFormat: text
@@ -172,9 +174,9 @@ TEST_F(ChartTest, DefaultsRenderANonRootOperatorWithLeaderElectionAndClusterRbac
   const auto docs = Render();
   std::multiset<std::string> kinds;
   for (const auto& d : docs) kinds.insert(d["kind"].as<std::string>());
-  EXPECT_EQ(kinds, (std::multiset<std::string>{"ServiceAccount", "ClusterRole",
-                                               "ClusterRoleBinding", "Role", "RoleBinding",
-                                               "Service", "Deployment"}));
+  EXPECT_EQ(kinds,
+            (std::multiset<std::string>{"ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                                        "Role", "RoleBinding", "Service", "Deployment"}));
   const auto deploys = OfKind(docs, "Deployment", "zkop");
   ASSERT_EQ(deploys.size(), 1u);
   const YAML::Node d = deploys[0];
@@ -223,17 +225,17 @@ TEST_F(ChartTest, DefaultsRenderANonRootOperatorWithLeaderElectionAndClusterRbac
   const auto le = OfKind(docs, "Role", "zkop-leader-election");
   ASSERT_EQ(le.size(), 1u);
   EXPECT_EQ(le[0]["metadata"]["namespace"].as<std::string>(), "zkop-system");
-  EXPECT_EQ(RuleRows(le[0]), (std::vector<std::string>{
-                                 "coordination.k8s.io|leases|create|",
-                                 "coordination.k8s.io|leases|get|zkop-operator",
-                                 "coordination.k8s.io|leases|update|zkop-operator"}));
+  EXPECT_EQ(RuleRows(le[0]),
+            (std::vector<std::string>{"coordination.k8s.io|leases|create|",
+                                      "coordination.k8s.io|leases|get|zkop-operator",
+                                      "coordination.k8s.io|leases|update|zkop-operator"}));
   // The metrics Service selects exactly the operator's Pods.
   const auto svc = OfKind(docs, "Service", "zkop-metrics");
   ASSERT_EQ(svc.size(), 1u);
   for (const auto& kv : svc[0]["spec"]["selector"])
-    EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"][kv.first.as<std::string>()]
-                  .as<std::string>(""),
-              kv.second.as<std::string>());
+    EXPECT_EQ(
+        d["spec"]["template"]["metadata"]["labels"][kv.first.as<std::string>()].as<std::string>(""),
+        kv.second.as<std::string>());
   EXPECT_EQ(svc[0]["spec"]["ports"][0]["targetPort"].as<std::string>(), "metrics");
 }
 
@@ -256,8 +258,8 @@ TEST_F(ChartTest, WatchNamespacesGetOneRoleEachAndNoClusterRbac) {
   EXPECT_EQ(role_namespaces, (std::set<std::string>{"team-a", "team-b"}));
   EXPECT_EQ(binding_namespaces, role_namespaces);
   EXPECT_EQ(OfKind(docs, "Role", "zkop-leader-election").size(), 1u);
-  const auto args =
-      Strings(OfKind(docs, "Deployment").at(0)["spec"]["template"]["spec"]["containers"][0]["args"]);
+  const auto args = Strings(
+      OfKind(docs, "Deployment").at(0)["spec"]["template"]["spec"]["containers"][0]["args"]);
   EXPECT_TRUE(Contains(args, "--namespace=team-a"));
   EXPECT_TRUE(Contains(args, "--namespace=team-b"));
 }
@@ -266,10 +268,10 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
   const auto off = Render();
   for (const char* kind : {"ServiceMonitor", "PodMonitor", "PrometheusRule"})
     EXPECT_TRUE(OfKind(off, kind).empty()) << kind;
-  const auto on = Render({"--set", "serviceMonitor.enabled=true", "--set",
-                          "podMonitor.members.enabled=true", "--set",
-                          "podMonitor.agents.enabled=true", "--set", "prometheusRule.enabled=true",
-                          "--set", "serviceMonitor.labels.release=prom"});
+  const auto on =
+      Render({"--set", "serviceMonitor.enabled=true", "--set", "podMonitor.members.enabled=true",
+              "--set", "podMonitor.agents.enabled=true", "--set", "prometheusRule.enabled=true",
+              "--set", "serviceMonitor.labels.release=prom"});
   const auto sm = OfKind(on, "ServiceMonitor", "zkop");
   ASSERT_EQ(sm.size(), 1u);
   EXPECT_EQ(sm[0]["metadata"]["labels"]["release"].as<std::string>(), "prom");
@@ -282,15 +284,16 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
             svc["spec"]["ports"][0]["name"].as<std::string>());
   const auto members = OfKind(on, "PodMonitor", "zkop-members");
   ASSERT_EQ(members.size(), 1u);
-  EXPECT_EQ(members[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
-            "zookeeper");
+  EXPECT_EQ(
+      members[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
+      "zookeeper");
   EXPECT_EQ(members[0]["spec"]["podMetricsEndpoints"][0]["targetPort"].as<int>(), 7000);
   EXPECT_TRUE(members[0]["spec"]["namespaceSelector"]["any"].as<bool>());
   const auto agents = OfKind(on, "PodMonitor", "zkop-agents");
   ASSERT_EQ(agents.size(), 1u);
-  EXPECT_EQ(agents[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
-                .as<std::string>(),
-            "zkop-agent");
+  EXPECT_EQ(
+      agents[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"].as<std::string>(),
+      "zkop-agent");
   EXPECT_EQ(agents[0]["spec"]["podMetricsEndpoints"][0]["port"].as<std::string>(), "metrics");
   // The PrometheusRule carries files/alerts.yaml's groups unchanged.
   const auto rule = OfKind(on, "PrometheusRule", "zkop");
@@ -299,8 +302,8 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
   EXPECT_EQ(YAML::Dump(rule[0]["spec"]["groups"]), YAML::Dump(file["groups"]));
   EXPECT_GT(rule[0]["spec"]["groups"].size(), 0u);
   // Watched namespaces confine the PodMonitors too.
-  const auto scoped = Render({"--set", "podMonitor.agents.enabled=true", "--set-json",
-                              R"(watchNamespaces=["team-a"])"});
+  const auto scoped = Render(
+      {"--set", "podMonitor.agents.enabled=true", "--set-json", R"(watchNamespaces=["team-a"])"});
   EXPECT_EQ(Strings(OfKind(scoped, "PodMonitor").at(0)["spec"]["namespaceSelector"]["matchNames"]),
             std::vector<std::string>{"team-a"});
 }
@@ -308,7 +311,8 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
 TEST_F(ChartTest, DigestOverridesTagAndPodSettingsPassThrough) {
   auto image = [&](std::vector<std::string> args) {
     const auto docs = Render(std::move(args));
-    return OfKind(docs, "Deployment").at(0)["spec"]["template"]["spec"]["containers"][0]["image"]
+    return OfKind(docs, "Deployment")
+        .at(0)["spec"]["template"]["spec"]["containers"][0]["image"]
         .as<std::string>("");
   };
   const std::string digest = "sha256:" + std::string(64, 'c');
@@ -316,12 +320,25 @@ TEST_F(ChartTest, DigestOverridesTagAndPodSettingsPassThrough) {
   EXPECT_EQ(image({"--set", "image.tag=9.9.9", "--set", "image.digest=" + digest}),
             "zkop/operator@" + digest);
   const auto docs = Render(
-      {"--set", "replicaCount=2", "--set", "priorityClassName=system-cluster-critical", "--set",
-       "nodeSelector.disk=ssd", "--set-json", R"(imagePullSecrets=[{"name":"regcred"}])",
-       "--set-json", R"(tolerations=[{"key":"dedicated","operator":"Exists"}])", "--set-json",
+      {"--set",
+       "replicaCount=2",
+       "--set",
+       "priorityClassName=system-cluster-critical",
+       "--set",
+       "nodeSelector.disk=ssd",
+       "--set-json",
+       R"(imagePullSecrets=[{"name":"regcred"}])",
+       "--set-json",
+       R"(tolerations=[{"key":"dedicated","operator":"Exists"}])",
+       "--set-json",
        R"(affinity={"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[]}})",
-       "--set-json", R"(extraArgs=["--qps=50"])", "--set-json",
-       R"(extraEnv=[{"name":"TZ","value":"UTC"}])", "--set", "serviceAccount.name=ops", "--set",
+       "--set-json",
+       R"(extraArgs=["--qps=50"])",
+       "--set-json",
+       R"(extraEnv=[{"name":"TZ","value":"UTC"}])",
+       "--set",
+       "serviceAccount.name=ops",
+       "--set",
        "logFormat=text"});
   const YAML::Node d = OfKind(docs, "Deployment").at(0);
   EXPECT_EQ(d["spec"]["replicas"].as<int>(), 2);
@@ -341,13 +358,13 @@ TEST_F(ChartTest, DigestOverridesTagAndPodSettingsPassThrough) {
   for (const auto& e : c["env"]) tz |= e["name"].as<std::string>() == "TZ";
   EXPECT_TRUE(tz);
   // No ServiceAccount of its own: the binding names the one given, which must be set.
-  const auto byo = Render({"--set", "serviceAccount.create=false", "--set",
-                           "serviceAccount.name=existing"});
+  const auto byo =
+      Render({"--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing"});
   EXPECT_TRUE(OfKind(byo, "ServiceAccount").empty());
   EXPECT_EQ(OfKind(byo, "ClusterRoleBinding").at(0)["subjects"][0]["name"].as<std::string>(),
             "existing");
-  const HelmRun missing = Helm(dir_, {"template", "zkop", kChart, "--set",
-                                      "serviceAccount.create=false"});
+  const HelmRun missing =
+      Helm(dir_, {"template", "zkop", kChart, "--set", "serviceAccount.create=false"});
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("serviceAccount.name is required"), std::string::npos)
       << missing.output;

@@ -12,6 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -35,7 +36,8 @@ struct HelmRun {
 inline void RequireHelm() {
   ASSERT_FALSE(kHelm.empty()) << "helm was not found at configure time: run "
                                  "scripts/install-deps.sh and re-run cmake";
-  ASSERT_EQ(::access(kHelm.c_str(), X_OK), 0) << kHelm << " is missing: run scripts/install-deps.sh";
+  ASSERT_EQ(::access(kHelm.c_str(), X_OK), 0)
+      << kHelm << " is missing: run scripts/install-deps.sh";
 }
 
 inline HelmRun Helm(const zkop::testing::TempDir& dir, std::vector<std::string> args,
@@ -48,8 +50,8 @@ inline HelmRun Helm(const zkop::testing::TempDir& dir, std::vector<std::string> 
   if (!kubeconfig.empty()) o.argv.insert(o.argv.end(), {"--kubeconfig", kubeconfig});
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env = {"HELM_CACHE_HOME=" + dir.Path("helm/cache"),
-           "HELM_CONFIG_HOME=" + dir.Path("helm/config"),
-           "HELM_DATA_HOME=" + dir.Path("helm/data"), "HELM_DRIVER=secret", "HELM_NO_PLUGINS=1"};
+           "HELM_CONFIG_HOME=" + dir.Path("helm/config"), "HELM_DATA_HOME=" + dir.Path("helm/data"),
+           "HELM_DRIVER=secret", "HELM_NO_PLUGINS=1"};
   o.output_file = log;
   zkop::testing::Subprocess helm(o);
   const auto status = helm.Wait(timeout);
