@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -23,6 +24,23 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 
 std::vector<std::string> Strings(const YAML::Node& n) {
   return n ? n.as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// A YAML node as text with map keys sorted (key order is not meaning).
+std::string Canonical(const YAML::Node& n) {
+  if (n.IsMap()) {
+    std::map<std::string, std::string> entries;
+    for (const auto& kv : n) entries[kv.first.as<std::string>()] = Canonical(kv.second);
+    std::string out = "{";
+    for (const auto& [k, v] : entries) out += k + ":" + v + ",";
+    return out + "}";
+  }
+  if (n.IsSequence()) {
+    std::string out = "[";
+    for (const auto& item : n) out += Canonical(item) + ",";
+    return out + "]";
+  }
+  return n.IsScalar() ? "'" + n.Scalar() + "'" : "~";
 }
 
 class ChartTest : public ::testing::Test {
@@ -77,6 +95,16 @@ void CheckValues(const YAML::Node& values, const web::json::value& schema, const
     const web::json::value& sub = schema.at("properties").at(key);
     if (kv.second.IsMap() && sub.has_field("properties")) {
       CheckValues(kv.second, sub, leaf, readme, leaves);
+      continue;
+    }
+    if (kv.second.IsMap() && sub.has_field("patternProperties")) {  // resources.requests
+      ASSERT_FALSE(sub.at("additionalProperties").as_bool()) << leaf;
+      for (const auto& entry : kv.second) {
+        const std::string name = leaf + "." + entry.first.as<std::string>();
+        leaves->push_back(name);
+        EXPECT_NE(readme.find("| `" + name + "` |"), std::string::npos)
+            << name << " is not documented in charts/zkop/README.md";
+      }
       continue;
     }
     leaves->push_back(leaf);
@@ -299,7 +327,7 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
   const auto rule = OfKind(on, "PrometheusRule", "zkop");
   ASSERT_EQ(rule.size(), 1u);
   const YAML::Node file = YAML::LoadFile(kChart + "/files/alerts.yaml");
-  EXPECT_EQ(YAML::Dump(rule[0]["spec"]["groups"]), YAML::Dump(file["groups"]));
+  EXPECT_EQ(Canonical(rule[0]["spec"]["groups"]), Canonical(file["groups"]));
   EXPECT_GT(rule[0]["spec"]["groups"].size(), 0u);
   // Watched namespaces confine the PodMonitors too.
   const auto scoped = Render(
