@@ -254,5 +254,41 @@ TEST_F(ChartE2eTest, InstallRunsTheClusterWithExactlyTheChartsRbacThenUpgradeAnd
   EXPECT_EQ(Kubectl({"get", "crd", "zookeeperclusters.zkop.io"}), 0) << Out();
 }
 
+// watchNamespaces: the operator gets a Role + RoleBinding in each watched namespace and no
+// cluster-wide access, and still runs a cluster there (per-namespace informers, Events, Lease).
+TEST_F(ChartE2eTest, WatchNamespacesRunsAClusterWithRolesOnly) {
+  ASSERT_EQ(Kubectl({"create", "namespace", "team-a"}), 0) << Out();
+  HelmRun install =
+      HelmCmd({"install", "zkop", kChart, "--namespace", "zkop-system", "--create-namespace",
+               "--set-json", R"(watchNamespaces=["team-a"])", "--wait", "--timeout", "120s"});
+  ASSERT_EQ(install.status, 0) << install.output << DevkubeLog();
+  const std::string as = "--as=" + kOperatorUser;
+  EXPECT_EQ(KubectlOut({"auth", "can-i", "list", "pods", "-n", "team-a", as}), "yes\n");
+  Kubectl({"auth", "can-i", "list", "pods", "--all-namespaces", as});
+  EXPECT_EQ(Out(), "no\n");
+  Kubectl({"auth", "can-i", "create", "pods", "-n", "default", as});
+  EXPECT_EQ(Out(), "no\n");
+  std::string one = kCluster;
+  one.replace(one.find("namespace: default"), 18, "namespace: team-a");
+  one.replace(one.find("replicas: 3"), 11, "replicas: 1");
+  const std::string cluster = dir_.Path("team-a.yaml");
+  std::ofstream(cluster) << one;
+  ASSERT_EQ(Kubectl({"apply", "-f", cluster}), 0) << Out();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Jsonpath({"zkc", "demo", "-n", "team-a"},
+                        "{.status.conditions[?(@.type==\"Ready\")].status}") == "True";
+      },
+      120s))
+      << Explain();
+  ASSERT_EQ(Kubectl({"delete", "zkc", "demo", "-n", "team-a", "--wait=true", "--timeout=60s"}), 0)
+      << Out();
+  std::map<std::string, int> used;
+  std::vector<std::string> refused;
+  UsedByOperator(&used, &refused);
+  EXPECT_TRUE(refused.empty()) << ::testing::PrintToString(refused);
+  EXPECT_TRUE(used.count("|pods|create")) << "the operator did not run the cluster";
+}
+
 }  // namespace
 }  // namespace zkop::chart::testing
