@@ -11,8 +11,9 @@ src=$1
 declare -A binaries=([operator]=$2 [agent]=$3)
 status=0
 
-needed_packages() {  # the packages providing every NEEDED library of $1, sorted, one a line
-  local binary=$1 soname path real pkg resolved
+needed_packages() {  # the packages providing every NEEDED library of $1, one a line
+  local binary=$1 soname path resolved
+  local -a files=()
   resolved=$(ldd "$binary")
   while read -r soname; do
     path=$(awk -v l="$soname" '$1 == l && $2 == "=>" {print $3}' <<<"$resolved")
@@ -20,17 +21,20 @@ needed_packages() {  # the packages providing every NEEDED library of $1, sorted
       echo "$binary: $soname does not resolve on this machine" >&2
       return 1
     fi
-    real=$(readlink -f "$path")
-    pkg=""
-    for candidate in "$real" "$path" "/usr$path" "${real#/usr}"; do
-      pkg=$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pkg" ] && break
-    done
+    files+=("$(readlink -f "$path")")
+  done < <(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}')
+  # One dpkg -S for all files (usrmerge: a file dpkg knows as /lib/... resolves to /usr/lib/...).
+  local file pkg owners
+  owners=$(dpkg -S "${files[@]}" "${files[@]#/usr}" 2>/dev/null || true)
+  for file in "${files[@]}"; do
+    pkg=$(awk -v f="$file" -v g="${file#/usr}" -F': ' '$2 == f || $2 == g {print $1; exit}' \
+            <<<"$owners" | cut -d: -f1)
     if [ -z "$pkg" ]; then
-      echo "$binary: no Debian package owns $real ($soname)" >&2
+      echo "$binary: no Debian package owns $file" >&2
       return 1
     fi
     echo "$pkg"
-  done < <(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}')
+  done
 }
 
 for image in operator agent; do
