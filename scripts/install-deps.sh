@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
+  binutils                             # objdump: the images' runtime-library test (tests/chart)
   libcpprest-dev libssl-dev            # HTTP client/server + JSON (Kubernetes client, emulator)
   libyaml-cpp-dev                      # config and manifests
   prometheus-cpp-dev                   # /metrics

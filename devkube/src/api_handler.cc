@@ -317,10 +317,16 @@ void ApiHandler::HandlePodLog(Exchange& ex, const ResourceRef& ref) {
 }
 
 void ApiHandler::Handle(Exchange& ex) {
+  if (!audit_) return Serve(ex, nullptr);
+  AuditedExchange audited(ex, *audit_);
+  Serve(audited, &audited.attributes());
+}
+
+void ApiHandler::Serve(Exchange& ex, RequestAttributes* seen) {
   const HttpRequest& req = ex.request();
   kLog.Debug("request", {{"method", req.method}, {"path", req.path}});
   if (PlayFault(ex)) return;
-  if (security_ && security_->Intercept(ex)) return;
+  if (security_ && security_->Intercept(ex, seen)) return;
   std::vector<std::string> seg = Split(req.path);
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (get) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audit.h"
 #include "http_server.h"
 #include "zkop/devkube/api_server.h"
 #include "zkop/devkube/store.h"
@@ -33,6 +34,8 @@ class ApiHandler {
   // Authentication, authorization and the review/token endpoints (security.h) run before
   // routing; null: none. Set before serving.
   void set_security(Security* security) { security_ = security; }
+  // Every request's audit record goes to `audit` (audit.h); null: none. Set before serving.
+  void set_audit(AuditLog* audit) { audit_ = audit; }
 
   void InjectFault(Fault fault);
   void ClearFaults();
@@ -40,6 +43,8 @@ class ApiHandler {
   void SetPodLogSource(PodLogSource source);
 
  private:
+  // Handle's work; `seen` gets the request's attributes once authenticated (audit).
+  void Serve(Exchange& ex, RequestAttributes* seen);
   void HandlePodLog(Exchange& ex, const ResourceRef& ref);
   // Records the request and plays back a matching fault; true when it answered.
   bool PlayFault(Exchange& ex);
@@ -49,6 +54,7 @@ class ApiHandler {
 
   Store& store_;
   Security* security_ = nullptr;
+  AuditLog* audit_ = nullptr;
   std::chrono::milliseconds bookmark_interval_;
   std::string server_address_;
   mutable std::mutex mu_;  // guards server_address_, faults_, log_ and log_source_

@@ -57,6 +57,10 @@ class ApiServer::Impl {
         security_(store_, options_.secure) {
     if (!options_.state_file.empty()) LoadState();
     handler_.set_security(&security_);
+    if (!options_.audit_log.empty()) {
+      audit_ = std::make_unique<AuditLog>(options_.audit_log);
+      handler_.set_audit(audit_.get());
+    }
     http::Endpoint ep;
     std::string error;
     if (!http::ParseEndpoint(options_.listen, &ep, &error)) throw std::runtime_error(error);
@@ -153,6 +157,7 @@ class ApiServer::Impl {
   Store store_;
   ApiHandler handler_;
   Security security_;
+  std::unique_ptr<AuditLog> audit_;  // outlives http_ (declared before it)
   Certificates certs_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<ControllerManager> controllers_;
@@ -205,10 +210,8 @@ PodServiceAccount ApiServer::ServiceAccountForPod(const web::json::value& pod) c
     return out;
   out.mount = true;
   out.ca_pem = impl_->ca_pem();
-  out.token = impl_->security()
-                  .tokens()
-                  .Issue(sa.value, &pod, {}, std::chrono::hours(24 * 365))
-                  .token;
+  out.token =
+      impl_->security().tokens().Issue(sa.value, &pod, {}, std::chrono::hours(24 * 365)).token;
   return out;
 }
 

@@ -20,7 +20,7 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   std::string listen, kubeconfig, state_file, level_name, ns;
-  std::string pod_state_dir, pod_range, pod_images, pod_backoff;
+  std::string pod_state_dir, pod_range, pod_images, pod_backoff, audit_log;
   size_t history = 0;
   po::options_description opts(
       "zkop-devkube: a local Kubernetes API emulator for zkop's tests and demo.\n"
@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
       "watch-history", po::value(&history)->default_value(5000),
       "events kept for watch resume; older resourceVersions answer 410 Gone")(
       "log-level", po::value(&level_name)->default_value("info"), "debug|info|warn|error")(
+      "audit-log", po::value(&audit_log),
+      "append one audit record per request (audit.k8s.io/v1 Event at level Metadata: user, "
+      "verb, objectRef, response code) to this file")(
       "no-pods", "serve the API only: do not run Pods as local processes")(
       "pod-state-dir", po::value(&pod_state_dir),
       "where the pod runtime keeps Pod dirs, logs and claim data (default: <state-file>.pods, "
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
     options.watch_history = history;
     options.secure = !vm.count("insecure-http");
     options.controllers = !vm.count("no-controllers");
+    options.audit_log = audit_log;
     zkop::devkube::ApiServer server(options);
     if (!kubeconfig.empty()) server.WriteKubeconfig(kubeconfig, ns);
     // The local pod runtime (docs/pod-runtime.md) runs the stored Pods as processes.
@@ -111,9 +115,8 @@ int main(int argc, char** argv) {
       // Pods find the API like in a real cluster: KUBERNETES_SERVICE_* and their
       // ServiceAccount token (docs/pod-runtime.md).
       pods.in_cluster = zkop::devkube::pods::InClusterApi{
-          server.host(), server.port(), [&server](const web::json::value& pod) {
-            return server.ServiceAccountForPod(pod);
-          }};
+          server.host(), server.port(),
+          [&server](const web::json::value& pod) { return server.ServiceAccountForPod(pod); }};
       cluster = zkop::devkube::pods::MakeStoreCluster(server.store());
       runtime = std::make_shared<zkop::devkube::pods::PodRuntime>(*cluster, pods);
       // `kubectl logs`: the API serves the container's log file. The weak pointer keeps a

@@ -132,11 +132,12 @@ std::optional<UserInfo> Security::Identify(Exchange& ex) {
   return target;
 }
 
-bool Security::Intercept(Exchange& ex) {
+bool Security::Intercept(Exchange& ex, RequestAttributes* seen) {
   std::optional<UserInfo> user = Identify(ex);
   if (!user) return true;
   RequestAttributes a = ParseRequestAttributes(ex.request());
   a.user = *user;
+  if (seen) *seen = a;
   Decision d = Authorize(store_, a);
   if (!d.allowed) {
     kLog.Debug("forbidden", {{"user", a.user.name}, {"verb", a.verb}, {"path", a.path}});

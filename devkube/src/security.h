@@ -12,7 +12,8 @@
 //
 // Contract: Intercept() is called concurrently from connection threads; it answers (and
 // returns true) for rejected requests and the endpoints above, and returns false to let the
-// request through. Nothing throws; tokens are never logged.
+// request through. `seen` (optional) gets the request's attributes with the authenticated user
+// before anything is answered (for the audit log). Nothing throws; tokens are never logged.
 #pragma once
 
 #include <optional>
@@ -28,7 +29,7 @@ class Security {
  public:
   Security(Store& store, bool enforce) : store_(store), enforce_(enforce) {}
 
-  bool Intercept(Exchange& ex);
+  bool Intercept(Exchange& ex, RequestAttributes* seen = nullptr);
   const TokenAuthority& tokens() const { return tokens_; }
 
  private:

@@ -2,9 +2,13 @@
 // Status, impersonation, access reviews and SelfSubjectReview. These run over plain HTTP
 // (ApiServerOptions::secure = false), where a valid ServiceAccount token is still
 // authenticated and authorized; HTTPS itself is covered with kubectl in auth_kubectl_test.cc.
+#include <optional>
+#include <sstream>
+
 #include "auth.h"
 #include "devkube_test_env.h"
 #include "rbac.h"
+#include "zkop/testing/temp_dir.h"
 
 namespace zkop::devkube::testing {
 namespace {
@@ -276,6 +280,53 @@ TEST_F(AuthTest, BootstrapPolicyGrantsDiscoveryToAuthenticatedUsers) {
           .status,
       201);
   EXPECT_EQ(sa.Get("/api/v1/namespaces/default/pods").status, 403);
+}
+
+// The audit log (ApiServerOptions::audit_log, --audit-log): one audit.k8s.io/v1 Event per
+// request with the authenticated user, the RBAC verb, the objectRef and the response code —
+// allowed and denied requests alike, watches at ResponseStarted.
+TEST_F(AuthTest, AuditLogRecordsUserVerbResourceAndCode) {
+  zkop::testing::TempDir dir("devkube-audit");
+  ApiServerOptions options;
+  options.audit_log = dir.Path("audit.jsonl");
+  Start(options);
+  EnsureBootstrapPolicy(server_->store());
+  const std::string token = ServiceAccountWithRole(
+      "auditor", "[{apiGroups: [\"\"], resources: [configmaps], verbs: [list, watch]}]");
+  Client sa = As(token);
+  EXPECT_EQ(sa.Get("/api/v1/namespaces/default/configmaps").status, 200);
+  EXPECT_EQ(sa.Get("/api/v1/namespaces/default/secrets/s").status, 403);
+  auto watch = std::make_unique<WatchStream>(
+      host_, server_->port(), "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1");
+  EXPECT_EQ(watch->status(), 200);
+  watch.reset();
+  std::vector<Json> records;    // the ServiceAccount's
+  std::optional<Json> watched;  // WatchStream sends no token: the admin on plain HTTP
+  std::istringstream lines(zkop::testing::ReadFile(options.audit_log));
+  for (std::string line; std::getline(lines, line);) {
+    std::string why;
+    auto ev = ParseJson(line, &why);
+    ASSERT_TRUE(ev) << why << ": " << line;
+    if (GetString(*ev, {"user", "username"}) == "system:serviceaccount:default:auditor")
+      records.push_back(*ev);
+    if (GetString(*ev, {"verb"}) == "watch") watched = *ev;
+  }
+  ASSERT_EQ(records.size(), 2u) << zkop::testing::ReadFile(options.audit_log);
+  EXPECT_EQ(GetString(records[0], {"apiVersion"}), "audit.k8s.io/v1");
+  EXPECT_EQ(GetString(records[0], {"kind"}), "Event");
+  EXPECT_EQ(GetString(records[0], {"verb"}), "list");
+  EXPECT_EQ(GetString(records[0], {"objectRef", "resource"}), "configmaps");
+  EXPECT_EQ(GetString(records[0], {"objectRef", "namespace"}), "default");
+  EXPECT_EQ(records[0].at("responseStatus").at("code").as_integer(), 200);
+  EXPECT_EQ(GetString(records[0], {"stage"}), "ResponseComplete");
+  EXPECT_EQ(GetString(records[1], {"verb"}), "get");
+  EXPECT_EQ(GetString(records[1], {"objectRef", "name"}), "s");
+  EXPECT_EQ(records[1].at("responseStatus").at("code").as_integer(), 403);
+  ASSERT_TRUE(watched) << zkop::testing::ReadFile(options.audit_log);
+  EXPECT_EQ(GetString(*watched, {"stage"}), "ResponseStarted");
+  EXPECT_EQ(watched->at("responseStatus").at("code").as_integer(), 200);
+  EXPECT_EQ(GetString(*watched, {"user", "username"}), "kubernetes-admin");
+  EXPECT_EQ(zkop::testing::ReadFile(options.audit_log).find(token), std::string::npos);
 }
 
 }  // namespace

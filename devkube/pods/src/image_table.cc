@@ -52,10 +52,15 @@ ImageTable ImageTable::Defaults(const std::string& source_dir, const std::string
   agent.program = binary_dir + "/agent/zkop-agent";
   agent.entrypoint = "/usr/local/bin/zkop-agent";
 
+  ImageEntry op;
+  op.match = {"zkop/operator", "*/zkop/operator"};
+  op.program = binary_dir + "/operator/zkop-operator";
+  op.entrypoint = "/usr/local/bin/zkop-operator";
+
   ImageEntry local_exec;
   local_exec.match = {"zkop.io/local-exec"};
   local_exec.run_command = true;
-  return ImageTable({zookeeper, agent, local_exec});
+  return ImageTable({zookeeper, agent, op, local_exec});
 }
 
 ImageTable ImageTable::Defaults() {

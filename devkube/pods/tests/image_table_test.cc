@@ -13,7 +13,7 @@ TEST(ImageTableTest, RepositoryCutsTagAndDigestButKeepsRegistryPort) {
   EXPECT_EQ(ImageTable::Repository("reg:5000/zkop/agent:v1@sha256:abc"), "reg:5000/zkop/agent");
 }
 
-TEST(ImageTableTest, DefaultsMapZooKeeperAgentAndLocalExec) {
+TEST(ImageTableTest, DefaultsMapZooKeeperAgentOperatorAndLocalExec) {
   const auto table = ImageTable::Defaults("/src", "/build");
   const ImageEntry* zk = table.Find("ghcr.io/acme/zkop/zookeeper:3.8.0");
   ASSERT_NE(zk, nullptr);
@@ -23,6 +23,12 @@ TEST(ImageTableTest, DefaultsMapZooKeeperAgentAndLocalExec) {
   EXPECT_NE(zk->env.at("ZK_CLASSPATH").find("/usr/share/java/zookeeper.jar"), std::string::npos);
   ASSERT_NE(table.Find("zkop/agent:latest"), nullptr);
   EXPECT_EQ(table.Find("zkop/agent")->program, "/build/agent/zkop-agent");
+  const ImageEntry* op =
+      table.Find("registry.example/zkop/operator@sha256:" + std::string(64, 'a'));
+  ASSERT_NE(op, nullptr);
+  EXPECT_EQ(op->program, "/build/operator/zkop-operator");
+  EXPECT_EQ(op->entrypoint, "/usr/local/bin/zkop-operator");
+  ASSERT_NE(table.Find("zkop/operator:0.1.0"), nullptr);
   ASSERT_NE(table.Find("zkop.io/local-exec"), nullptr);
   EXPECT_TRUE(table.Find("zkop.io/local-exec")->run_command);
   EXPECT_EQ(table.Find("nginx:1.25"), nullptr);

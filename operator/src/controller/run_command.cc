@@ -195,9 +195,17 @@ std::string DefaultLeaseNamespace(const kube::ClientConfig& config,
 namespace {
 
 // The API configuration: --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config.
+// In-cluster, $ZKOP_SERVICEACCOUNT_DIR (when set) replaces the ServiceAccount directory
+// /var/run/secrets/kubernetes.io/serviceaccount: runtimes without a mount namespace per
+// container (zkop-devkube's pod runtime) project the token there instead.
 kube::ClientConfig LoadApiConfig(const std::string& kubeconfig) {
   if (!kubeconfig.empty()) return kube::LoadKubeconfig(kubeconfig);
-  if (std::getenv("KUBERNETES_SERVICE_HOST")) return kube::InClusterConfig();
+  if (std::getenv("KUBERNETES_SERVICE_HOST")) {
+    kube::InClusterOptions in_cluster;
+    if (const char* dir = std::getenv("ZKOP_SERVICEACCOUNT_DIR"); dir && *dir)
+      in_cluster.root = dir;
+    return kube::InClusterConfig(in_cluster);
+  }
   std::string path;
   if (const char* env = std::getenv("KUBECONFIG"); env && *env) {
     path = env;

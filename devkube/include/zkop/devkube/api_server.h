@@ -40,13 +40,17 @@ struct ApiServerOptions {
   // Run the controllers: Deployment and ReplicaSet; with `secure` also the ServiceAccount
   // controller (a "default" ServiceAccount per namespace) and the kube-root-ca.crt publisher.
   bool controllers = true;
+  // A file to append one audit record (audit.k8s.io/v1 Event, level Metadata: user, verb,
+  // objectRef, response code) per request to; empty: none. Opened with mode 0600.
+  std::string audit_log;
 };
 
 // What a kubelet projects into a Pod for its ServiceAccount (the kube-api-access volume):
 // a token bound to the Pod, the cluster CA and the namespace.
 struct PodServiceAccount {
-  bool mount = false;  // automountServiceAccountToken: the Pod's, else the ServiceAccount's, else true
-  std::string token;   // valid one year, bound to the Pod (the real server's extended expiry)
+  bool mount =
+      false;  // automountServiceAccountToken: the Pod's, else the ServiceAccount's, else true
+  std::string token;  // valid one year, bound to the Pod (the real server's extended expiry)
   std::string ca_pem;
   std::string ns;
   std::string error;  // non-empty: cannot mount (e.g. "serviceaccount \"x\" not found")
