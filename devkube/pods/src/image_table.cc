@@ -52,10 +52,15 @@ ImageTable ImageTable::Defaults(const std::string& source_dir, const std::string
   agent.program = binary_dir + "/agent/zkop-agent";
   agent.entrypoint = "/usr/local/bin/zkop-agent";
 
+  ImageEntry demo_provider;  // examples/: a Dubbo provider stand-in (images/demo-provider)
+  demo_provider.match = {"zkop/demo-provider", "*/zkop/demo-provider"};
+  demo_provider.program = binary_dir + "/images/demo-provider/zkop-demo-provider";
+  demo_provider.entrypoint = "/usr/local/bin/zkop-demo-provider";
+
   ImageEntry local_exec;
   local_exec.match = {"zkop.io/local-exec"};
   local_exec.run_command = true;
-  return ImageTable({zookeeper, agent, local_exec});
+  return ImageTable({zookeeper, agent, demo_provider, local_exec});
 }
 
 ImageTable ImageTable::Defaults() {

@@ -23,6 +23,9 @@ TEST(ImageTableTest, DefaultsMapZooKeeperAgentAndLocalExec) {
   EXPECT_NE(zk->env.at("ZK_CLASSPATH").find("/usr/share/java/zookeeper.jar"), std::string::npos);
   ASSERT_NE(table.Find("zkop/agent:latest"), nullptr);
   EXPECT_EQ(table.Find("zkop/agent")->program, "/build/agent/zkop-agent");
+  ASSERT_NE(table.Find("zkop/demo-provider:0.1.0"), nullptr);
+  EXPECT_EQ(table.Find("registry.example/zkop/demo-provider")->program,
+            "/build/images/demo-provider/zkop-demo-provider");
   ASSERT_NE(table.Find("zkop.io/local-exec"), nullptr);
   EXPECT_TRUE(table.Find("zkop.io/local-exec")->run_command);
   EXPECT_EQ(table.Find("nginx:1.25"), nullptr);
