@@ -313,9 +313,15 @@ TEST_F(ExamplesTest, ShopDemoNamesTheConflictThenTheFixRegistersBoth) {
   EXPECT_NE(metrics.find("zkop_agent_registrations{state=\"conflict\"} 1"), std::string::npos)
       << metrics;
   EXPECT_TRUE(Registered(kBillingService).empty());
+  // billing's own log (its latest run: a restart may have just begun) says why it is gone.
   std::string out;
-  Kubectl({"logs", pod, "-c", "billing"}, &out);
-  EXPECT_NE(out.find("cannot bind"), std::string::npos) << out;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Kubectl({"logs", pod, "-c", "billing"}, &out);
+        return out.find("cannot bind") != std::string::npos;
+      },
+      20s))
+      << out;
 
   // The fix: billing on 20881. The Deployment rolls; the new Pod's agent registers both.
   ApplyFile("demo/shop-fixed.yaml");
