@@ -200,7 +200,7 @@ std::string Config(const TempDir& dir, const ZkEnsemble& e, const std::string& r
 std::unique_ptr<zkop::testing::Subprocess> Provider(const TempDir& dir, const std::string& host,
                                                     int port) {
   zkop::testing::SubprocessOptions o;
-  o.argv = {ZKOP_FAKE_PROVIDER_BIN, "--app", "bench-provider", "--host", host, "--port",
+  o.argv = {ZKOP_DEMO_PROVIDER_BIN, "--app", "bench-provider", "--host", host, "--port",
             std::to_string(port)};
   o.output_file = dir.Path("provider.log");
   auto p = std::make_unique<zkop::testing::Subprocess>(o);

@@ -11,7 +11,7 @@ set -euo pipefail
 BUILD_DIR=$(cd "${1:?usage: demo-agent.sh BUILD_DIR ZK_CONNECT}" && pwd)
 ZK_CONNECT=${2:?usage: demo-agent.sh BUILD_DIR ZK_CONNECT}
 AGENT="$BUILD_DIR/agent/zkop-agent"
-PROVIDER="$BUILD_DIR/tests/agent/zkop-fake-provider"
+PROVIDER="$BUILD_DIR/images/demo-provider/zkop-demo-provider"
 CLI="$BUILD_DIR/tests/support/zkop-zk-cli"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/zkop-demo-agent-XXXXXX")
 

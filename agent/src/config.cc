@@ -1,5 +1,7 @@
 #include "zkop/agent/config.h"
 
+#include <arpa/inet.h>
+
 #include "zkop/agent/resolve.h"
 
 #include <map>
@@ -205,7 +207,7 @@ ServiceConfig ParseService(const YamlReader& n, const std::vector<SourceConfig>&
 
 }  // namespace
 
-AgentConfig ParseConfig(const YamlReader& root) {
+AgentConfig ParseConfig(const YamlReader& root, const ConfigOverrides& overrides) {
   AgentConfig c;
   c.file = root.file();
   if (!root.IsMap()) root.FailExpected("a mapping (the agent config)");
@@ -213,15 +215,26 @@ AgentConfig ParseConfig(const YamlReader& root) {
                    "shutdownTimeout", "metricsAddress", "registerMode", "release", "sources",
                    "services"});
   YamlReader zk = root.Get("zookeeper");
-  if (!zk.IsMap()) zk.FailExpected("a mapping with connect: HOST:PORT[,HOST:PORT...]");
+  if (!zk.IsMap() && (zk.present() || !overrides.connect)) {
+    zk.FailExpected("a mapping with connect: HOST:PORT[,HOST:PORT...]");
+  }
   zk.ExpectKeys({"connect", "sessionTimeout", "root", "servicesRoot", "sessionPathBudget"});
-  c.connect = zk.RequiredString("connect");
-  if (std::string why = c.connect.empty() ? "it is empty" : ConnectStringProblem(c.connect);
-      !why.empty()) {
-    zk.Get("connect").FailExpected(
-        "a connect string like zk-client:2181 or 10.0.0.1:2181,"
-        "10.0.0.2:2181/chroot",
-        why);
+  constexpr const char* kConnectExpected =
+      "a connect string like zk-client:2181 or 10.0.0.1:2181,10.0.0.2:2181/chroot";
+  if (overrides.connect) {
+    c.connect = *overrides.connect;
+    if (std::string why = c.connect.empty() ? "it is empty" : ConnectStringProblem(c.connect);
+        !why.empty()) {
+      throw config::ConfigError("--zookeeper", 0, 0, "",
+                                std::string("expected ") + kConnectExpected + ", found \"" +
+                                    c.connect + "\" (" + why + ")");
+    }
+  } else {
+    c.connect = zk.RequiredString("connect");
+    if (std::string why = c.connect.empty() ? "it is empty" : ConnectStringProblem(c.connect);
+        !why.empty()) {
+      zk.Get("connect").FailExpected(kConnectExpected, why);
+    }
   }
   c.session_timeout = zk.Duration("sessionTimeout", c.session_timeout);
   if (c.session_timeout < std::chrono::seconds(2) || c.session_timeout > std::chrono::minutes(10)) {
@@ -244,11 +257,22 @@ AgentConfig ParseConfig(const YamlReader& root) {
   }
   c.shutdown_timeout = root.Duration("shutdownTimeout", c.shutdown_timeout);
   c.metrics_address = root.String("metricsAddress", c.metrics_address);
+  if (overrides.metrics_address) c.metrics_address = *overrides.metrics_address;
   if (!c.metrics_address.empty()) {
     http::Endpoint ep;
     std::string err;
     if (!http::ParseEndpoint(c.metrics_address, &ep, &err)) {
+      if (overrides.metrics_address) throw config::ConfigError("--metrics-address", 0, 0, "", err);
       root.Get("metricsAddress").FailExpected("host:port like 0.0.0.0:9464", err);
+    }
+    in6_addr any;
+    if (overrides.metrics_address && inet_pton(AF_INET, ep.host.c_str(), &any) != 1 &&
+        inet_pton(AF_INET6, ep.host.c_str(), &any) != 1) {
+      throw config::ConfigError(
+          "--metrics-address", 0, 0, "",
+          "\"" + ep.host +
+              "\" is not an IP address (expected host:port, e.g. $(POD_IP):9464 "
+              "with POD_IP defined from status.podIP before the reference)");
     }
   }
   std::string mode = root.String("registerMode", "interface");
@@ -312,8 +336,8 @@ std::vector<std::string> DuplicateServices(const AgentConfig& c) {
   return out;
 }
 
-AgentConfig LoadConfigFile(const std::string& path) {
-  return ParseConfig(YamlReader::LoadFile(path));
+AgentConfig LoadConfigFile(const std::string& path, const ConfigOverrides& overrides) {
+  return ParseConfig(YamlReader::LoadFile(path), overrides);
 }
 
 }  // namespace zkop::agent

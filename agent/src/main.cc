@@ -43,10 +43,11 @@ int64_t NowMs() {
 
 // Loads and resolves; prints the precise error (for check --json: as JSON on stdout) and
 // returns false on a bad config.
-bool Load(const std::string& file, zkop::agent::AgentConfig* config,
-          std::vector<zkop::agent::Declared>* declared, bool json = false) {
+bool Load(const std::string& file, const zkop::agent::ConfigOverrides& overrides,
+          zkop::agent::AgentConfig* config, std::vector<zkop::agent::Declared>* declared,
+          bool json = false) {
   try {
-    *config = zkop::agent::LoadConfigFile(file);
+    *config = zkop::agent::LoadConfigFile(file, overrides);
   } catch (const zkop::config::ConfigError& e) {
     if (json) zkop::agent::PrintCheckError(e.what(), true, std::cout);
     zkop::agent::PrintCheckError(e.what(), false, std::cerr);
@@ -57,7 +58,7 @@ bool Load(const std::string& file, zkop::agent::AgentConfig* config,
   return true;
 }
 
-int Run(const std::string& file) {
+int Run(const std::string& file, const zkop::agent::ConfigOverrides& overrides) {
   zkop::log::Logger log("agent");
   // Signals go to a sigwait thread (blocked before any thread starts).
   sigset_t signals;
@@ -68,7 +69,7 @@ int Run(const std::string& file) {
 
   zkop::agent::AgentConfig config;
   std::vector<zkop::agent::Declared> declared;
-  if (!Load(file, &config, &declared)) return 1;
+  if (!Load(file, overrides, &config, &declared)) return 1;
   int bad = 0;
   for (const auto& d : declared) {
     if (!d.config_error.empty()) {
@@ -190,7 +191,12 @@ int Main(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")(
       "config", po::value(&config_file)->default_value(kDefaultConfig), "agent config (YAML)")(
       "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error")(
-      "log-format", po::value(&log_format)->default_value("text"), "text or json");
+      "log-format", po::value(&log_format)->default_value("text"), "text or json")(
+      "zookeeper", po::value<std::string>(),
+      "connect string; overrides zookeeper.connect (e.g. $(ZOOKEEPER) from the cluster's "
+      "discovery ConfigMap)")(
+      "metrics-address", po::value<std::string>(),
+      "host:port of /metrics, /healthz, /readyz; overrides metricsAddress (e.g. $(POD_IP):9464)");
   if (command == "check") opts.add_options()("json", "print one JSON document");
   po::variables_map vm;
   try {
@@ -218,11 +224,16 @@ int Main(int argc, char** argv) {
   }
   zkop::log::Configure(level, format);
 
-  if (command == "run") return Run(config_file);
+  zkop::agent::ConfigOverrides overrides;
+  if (vm.count("zookeeper")) overrides.connect = vm["zookeeper"].as<std::string>();
+  if (vm.count("metrics-address")) {
+    overrides.metrics_address = vm["metrics-address"].as<std::string>();
+  }
+  if (command == "run") return Run(config_file, overrides);
 
   zkop::agent::AgentConfig config;
   std::vector<zkop::agent::Declared> declared;
-  if (!Load(config_file, &config, &declared, vm.count("json") > 0)) return 1;
+  if (!Load(config_file, overrides, &config, &declared, vm.count("json") > 0)) return 1;
   zkop::agent::ProcProbe probe;
   // Instance modes: the instance nodes are read (never written) to tell the agent's own
   // registration from a provider's; a ZooKeeper that does not answer within 3 s is reported.

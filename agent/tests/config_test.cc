@@ -137,6 +137,54 @@ TEST(AgentConfig, ConnectStringIsValidated) {
   }
 }
 
+TEST(AgentConfig, CommandLineOverridesConnectAndMetricsAddress) {
+  auto parse = [](const std::string& yaml, const ConfigOverrides& o) {
+    return ParseConfig(config::YamlReader::LoadString(yaml, "agent.yaml"), o);
+  };
+  ConfigOverrides o;
+  o.connect = "demo-client.default.svc:2181";
+  o.metrics_address = "10.1.2.3:9464";
+  // The file may leave zookeeper.connect (and the whole zookeeper mapping) out.
+  AgentConfig c = parse("services:\n  - interface: a.B\n", o);
+  EXPECT_EQ(c.connect, "demo-client.default.svc:2181");
+  EXPECT_EQ(c.metrics_address, "10.1.2.3:9464");
+  c = parse(
+      "zookeeper: {connect: z:2181, sessionTimeout: 10s}\nmetricsAddress: 0.0.0.0:1\n"
+      "services:\n  - interface: a.B\n",
+      o);
+  EXPECT_EQ(c.connect, "demo-client.default.svc:2181");
+  EXPECT_EQ(c.session_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.metrics_address, "10.1.2.3:9464");
+
+  auto error = [&](const ConfigOverrides& bad) {
+    try {
+      parse("services:\n  - interface: a.B\n", bad);
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  ConfigOverrides bad = o;
+  bad.connect = "zk:99999";
+  EXPECT_NE(error(bad).find("--zookeeper: expected a connect string"), std::string::npos)
+      << error(bad);
+  EXPECT_NE(error(bad).find("\"zk:99999\""), std::string::npos);
+  bad = o;
+  bad.connect = "";  // an unset $(ZOOKEEPER) that Kubernetes left empty
+  EXPECT_NE(error(bad).find("it is empty"), std::string::npos) << error(bad);
+  bad = o;
+  bad.metrics_address = "$(POD_IP):9464";  // a reference Kubernetes did not expand
+  EXPECT_NE(error(bad).find("--metrics-address: \"$(POD_IP)\" is not an IP address"),
+            std::string::npos)
+      << error(bad);
+  bad.metrics_address = "10.1.2.3";
+  EXPECT_NE(error(bad).find("--metrics-address: \"10.1.2.3\" is not an address: missing port"),
+            std::string::npos)
+      << error(bad);
+  // Without the flag the file's connect stays required.
+  EXPECT_NE(ErrorOf("services:\n  - interface: a.B\n").find("zookeeper"), std::string::npos);
+}
+
 TEST(AgentConfig, DuplicateKeysAndServicesAreReported) {
   std::string e = ErrorOf(
       "zookeeper: {connect: z:2181}\nhost: 10.0.0.1\nhost: 10.0.0.2\n"

@@ -140,7 +140,7 @@ TEST_F(AgentConflict, ConfiguredPortHeldByAnotherProcess) {
   auto check = RunToEnd(dir_, {AgentBinary(), "check", "--config", config});
   EXPECT_EQ(check.status, 1) << check.output;
   EXPECT_NE(check.output.find("is held by pid " + std::to_string(intruder.pid()) + " (" +
-                              FakeProviderBinary() + " --app intruder"),
+                              DemoProviderBinary() + " --app intruder"),
             std::string::npos)
       << check.output;
   EXPECT_NE(check.output.find("which is not orders (its command line does not contain process: "
@@ -164,7 +164,7 @@ TEST_F(AgentConflict, LoneProviderWhoseCommandLineDoesNotNameItIsRegistered) {
   EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_NE(check.output.find("state:  would register"), std::string::npos) << check.output;
   EXPECT_NE(check.output.find("holder: pid " + std::to_string(provider.pid()) + " (" +
-                              FakeProviderBinary() + " --app app.jar"),
+                              DemoProviderBinary() + " --app app.jar"),
             std::string::npos)
       << check.output;
   auto client = Connect(ensemble_->ConnectString());

@@ -22,14 +22,14 @@ bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 }
 
 std::string AgentBinary() { return ZKOP_AGENT_BIN; }
-std::string FakeProviderBinary() { return ZKOP_FAKE_PROVIDER_BIN; }
+std::string DemoProviderBinary() { return ZKOP_DEMO_PROVIDER_BIN; }
 
 FakeProvider::FakeProvider(const zkop::testing::TempDir& dir, const std::string& app,
                            const std::string& host, int port) {
   static int n = 0;
   std::string out = dir.Path("provider-" + app + "-" + std::to_string(++n) + ".log");
   zkop::testing::SubprocessOptions o;
-  o.argv = {FakeProviderBinary(), "--app", app, "--host", host, "--port", std::to_string(port)};
+  o.argv = {DemoProviderBinary(), "--app", app, "--host", host, "--port", std::to_string(port)};
   o.output_file = out;
   process_ = std::make_unique<zkop::testing::Subprocess>(o);
   Eventually(

@@ -60,7 +60,7 @@ RunResult RunToEnd(const zkop::testing::TempDir& dir, std::vector<std::string> a
                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 std::string AgentBinary();
-std::string FakeProviderBinary();
+std::string DemoProviderBinary();
 
 // GET http://address/path; "" on failure.
 std::string HttpGet(const std::string& host, int port, const std::string& path);

@@ -226,6 +226,40 @@ TEST_F(LocalExecTest, DeletionRunsPreStopThenSigtermThenSigkillAfterTheGracePeri
   EXPECT_NE(::kill(stubborn_pid, 0), 0);
 }
 
+// As the kubelet: each container runs its own preStop and then gets SIGTERM, all in parallel.
+// "app" waits in its preStop for a file that "agent" writes when it gets SIGTERM — with the
+// hooks run one after the other before any SIGTERM, this Pod would need its whole grace
+// period. "drain" has a sleep hook (lifecycle.preStop.sleep).
+TEST_F(LocalExecTest, DeletionStopsEachContainerOnItsOwnAfterItsPreStop) {
+  const std::string trace = dir_.Path("parallel-trace");
+  const std::string gone = dir_.Path("agent-gone");
+  auto loop = [&](const std::string& name, const std::string& extra) {
+    return R"(["sh","-c","trap 'echo )" + name + " >> " + trace + extra +
+           R"(; exit 0' TERM; while true; do sleep 0.05; done"])";
+  };
+  Create("pods", "default",
+         R"({"metadata":{"name":"sidecars"},"spec":{"terminationGracePeriodSeconds":20,
+      "containers":[
+       {"name":"app","image":"zkop.io/local-exec","command":)" +
+             loop("app-term", "") + R"(,
+        "lifecycle":{"preStop":{"exec":{"command":["sh","-c",
+          "while [ ! -e )" +
+             gone + R"( ]; do sleep 0.05; done; echo app-prestop-done >> )" + trace + R"("]}}}},
+       {"name":"agent","image":"zkop.io/local-exec","command":)" +
+             loop("agent-term", "; touch " + gone) + R"(},
+       {"name":"drain","image":"zkop.io/local-exec","command":)" +
+             loop("drain-term", "") + R"(,
+        "lifecycle":{"preStop":{"sleep":{"seconds":1}}}}]}})");
+  ASSERT_TRUE(WaitFor([&] { return Ready("default", "sidecars"); }, 10s));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store_.Delete(Ref("pods", "default", "sidecars")).ok());
+  ASSERT_TRUE(WaitFor([&] { return !Get("pods", "default", "sidecars"); }, 15s)) << ReadFile(trace);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ReadFile(trace), "agent-term\napp-prestop-done\napp-term\ndrain-term\n");
+  EXPECT_GE(took, 1s);  // the sleep hook held "drain"'s SIGTERM back
+  EXPECT_LT(took, 8s);  // and nobody waited for the 20 s grace period
+}
+
 TEST_F(LocalExecTest, InitContainersRunInOrderAndRetryBeforeTheApp) {
   Create("pods", "default", R"({"metadata":{"name":"init"},"spec":{
       "initContainers":[

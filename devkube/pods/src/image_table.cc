@@ -57,10 +57,15 @@ ImageTable ImageTable::Defaults(const std::string& source_dir, const std::string
   op.program = binary_dir + "/operator/zkop-operator";
   op.entrypoint = "/usr/local/bin/zkop-operator";
 
+  ImageEntry demo_provider;  // examples/: a Dubbo provider stand-in (images/demo-provider)
+  demo_provider.match = {"zkop/demo-provider", "*/zkop/demo-provider"};
+  demo_provider.program = binary_dir + "/images/demo-provider/zkop-demo-provider";
+  demo_provider.entrypoint = "/usr/local/bin/zkop-demo-provider";
+
   ImageEntry local_exec;
   local_exec.match = {"zkop.io/local-exec"};
   local_exec.run_command = true;
-  return ImageTable({zookeeper, agent, op, local_exec});
+  return ImageTable({zookeeper, agent, op, demo_provider, local_exec});
 }
 
 ImageTable ImageTable::Defaults() {

@@ -632,9 +632,11 @@ void PodWorker::ProbeContainer(Container& c) {
   }
 }
 
-void PodWorker::KillAll(Clock::time_point deadline) {
-  for (Container* c : AllContainers()) {
-    if (c->pid) host_.launcher().Signal(c->pid, SIGTERM);
+void PodWorker::KillAll(Clock::time_point deadline, bool send_term) {
+  if (send_term) {
+    for (Container* c : AllContainers()) {
+      if (c->pid) host_.launcher().Signal(c->pid, SIGTERM);
+    }
   }
   bool killed = false;
   while (true) {
@@ -666,6 +668,73 @@ void PodWorker::KillAll(Clock::time_point deadline) {
   }
 }
 
+void PodWorker::StopContainers(Clock::time_point deadline) {
+  // One entry per container whose preStop hook is under way: an exec hook's process, or the
+  // end of a sleep hook.
+  struct Pending {
+    Container* c;
+    int hook_pid = 0;
+    Clock::time_point sleep_until{};
+  };
+  std::vector<Pending> pending;
+  for (Container* c : AllContainers()) {
+    if (!c->pid) continue;
+    Pending p{c};
+    const value sleep = Path(c->spec, {"lifecycle", "preStop", "sleep", "seconds"});
+    if (sleep.is_integer()) {
+      p.sleep_until = std::min(deadline, Clock::now() + seconds(sleep.as_number().to_int64()));
+    } else if (auto hook = HookSpec(*c, "preStop")) {
+      std::string error;
+      if (auto pid = host_.launcher().Start(*hook, &error)) {
+        p.hook_pid = *pid;
+      } else {
+        kLog.Warn("preStop hook failed",
+                  {{"pod", ns_ + "/" + name_}, {"container", c->name}, {"error", error}});
+      }
+    }
+    if (p.hook_pid || p.sleep_until != Clock::time_point{}) {
+      pending.push_back(p);
+    } else {
+      host_.launcher().Signal(c->pid, SIGTERM);
+    }
+  }
+  while (!pending.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) deadline = std::min(deadline, stop_deadline_);
+    }
+    const bool late = Clock::now() >= deadline;
+    for (auto it = pending.begin(); it != pending.end();) {
+      bool done = Clock::now() >= it->sleep_until;
+      if (it->hook_pid) {
+        std::optional<ExitStatus> exit = host_.launcher().Poll(it->hook_pid);
+        if (!exit && late) {
+          host_.launcher().Signal(it->hook_pid, SIGKILL);
+          while (!(exit = host_.launcher().Poll(it->hook_pid))) {
+            std::this_thread::sleep_for(milliseconds(1));
+          }
+          kLog.Warn("preStop hook failed", {{"pod", ns_ + "/" + name_},
+                                            {"container", it->c->name},
+                                            {"error", "the grace period ended first"}});
+        } else if (exit && exit->exit_code != 0) {
+          kLog.Warn("preStop hook failed", {{"pod", ns_ + "/" + name_},
+                                            {"container", it->c->name},
+                                            {"error", "exit " + std::to_string(exit->exit_code)}});
+        }
+        done = exit.has_value();
+      }
+      if (done) {
+        if (it->c->pid) host_.launcher().Signal(it->c->pid, SIGTERM);
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!pending.empty()) std::this_thread::sleep_for(milliseconds(10));
+  }
+  KillAll(deadline, /*send_term=*/false);
+}
+
 void PodWorker::Terminate(bool gone) {
   value grace_v;
   {
@@ -673,23 +742,7 @@ void PodWorker::Terminate(bool gone) {
     grace_v = Path(pod_, {"metadata", "deletionGracePeriodSeconds"});
     if (!grace_v.is_integer()) grace_v = Path(pod_, {"spec", "terminationGracePeriodSeconds"});
   }
-  const auto deadline = Clock::now() + seconds(IntOr(grace_v, 30));
-  // preStop hooks first, each bounded by what is left of the grace period.
-  for (auto& c : containers_) {
-    if (!c->pid) continue;
-    auto hook = HookSpec(*c, "preStop");
-    if (!hook) continue;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    std::string error;
-    auto exit = RunWithTimeout(host_.launcher(), *hook, std::max(left, milliseconds(1)), &error);
-    if (!exit || exit->exit_code != 0) {
-      kLog.Warn("preStop hook failed",
-                {{"pod", ns_ + "/" + name_},
-                 {"container", c->name},
-                 {"error", exit ? "exit " + std::to_string(exit->exit_code) : error}});
-    }
-  }
-  KillAll(deadline);
+  StopContainers(Clock::now() + seconds(IntOr(grace_v, 30)));
   if (!gone) PublishStatus();
   host_.RemoveEndpoint(uid_);
   std::string error;

@@ -81,8 +81,14 @@ class PodWorker {
   void ReapContainer(Container& c);
   void ProbeContainer(Container& c);
   void Terminate(bool gone);
-  // SIGTERM to every running container, SIGKILL to what is left at `deadline`; reaps all.
-  void KillAll(std::chrono::steady_clock::time_point deadline);
+  // SIGTERM to every running container (unless `send_term` is false: already sent), SIGKILL
+  // to what is left at `deadline`; reaps all.
+  void KillAll(std::chrono::steady_clock::time_point deadline, bool send_term = true);
+  // Stops a deleted Pod's containers as the kubelet does, each on its own and in parallel:
+  // the container's preStop hook (exec, or sleep.seconds) bounded by `deadline`, then SIGTERM
+  // to that container — one without a hook at once, while another's hook still runs; then
+  // SIGKILL to what runs at `deadline`; reaps all.
+  void StopContainers(std::chrono::steady_clock::time_point deadline);
   // The exec hook ("preStop", "postStart") of `c` as a launch, or nullopt without one.
   std::optional<LaunchSpec> HookSpec(const Container& c, const char* hook) const;
   ContainerContext ContextFor(const Container& c) const;

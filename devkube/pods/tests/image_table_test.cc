@@ -29,6 +29,9 @@ TEST(ImageTableTest, DefaultsMapZooKeeperAgentOperatorAndLocalExec) {
   EXPECT_EQ(op->program, "/build/operator/zkop-operator");
   EXPECT_EQ(op->entrypoint, "/usr/local/bin/zkop-operator");
   ASSERT_NE(table.Find("zkop/operator:0.1.0"), nullptr);
+  ASSERT_NE(table.Find("zkop/demo-provider:0.1.0"), nullptr);
+  EXPECT_EQ(table.Find("registry.example/zkop/demo-provider")->program,
+            "/build/images/demo-provider/zkop-demo-provider");
   ASSERT_NE(table.Find("zkop.io/local-exec"), nullptr);
   EXPECT_TRUE(table.Find("zkop.io/local-exec")->run_command);
   EXPECT_EQ(table.Find("nginx:1.25"), nullptr);

@@ -72,9 +72,19 @@ struct AgentConfig {
   std::vector<ServiceConfig> services;
 };
 
+// Values given on the command line (`--zookeeper`, `--metrics-address`) that win over the
+// file's `zookeeper.connect` and `metricsAddress`. In a Pod they come from the environment
+// (`$(ZOOKEEPER)` of the cluster's discovery ConfigMap, `$(POD_IP):9464`), so one ConfigMap
+// serves every Pod and every cluster. With `connect` set, the file may leave
+// `zookeeper.connect` out. Bad values fail like the file's keys, named by the flag.
+struct ConfigOverrides {
+  std::optional<std::string> connect;          // --zookeeper
+  std::optional<std::string> metrics_address;  // --metrics-address
+};
+
 // Reads and validates the whole config. Throws config::ConfigError.
-AgentConfig ParseConfig(const config::YamlReader& root);
-AgentConfig LoadConfigFile(const std::string& path);
+AgentConfig ParseConfig(const config::YamlReader& root, const ConfigOverrides& overrides = {});
+AgentConfig LoadConfigFile(const std::string& path, const ConfigOverrides& overrides = {});
 
 // One warning per service listed more than once (same interface, version, group, protocol,
 // port and source), naming the first and the repeats; a repeat is registered only once.

@@ -1,8 +1,11 @@
-// zkop-fake-provider: a stand-in for a Dubbo provider process in tests, the demo and the
-// benchmark. Listens on --host:--port (0: any free port) like a provider's protocol server,
-// accepts and closes connections, and runs until SIGTERM/SIGINT. Like a Dubbo provider
-// whose port is taken, it exits with status 3 and a message when it cannot bind.
-// Prints "listening <host>:<port>" on stdout once bound.
+// zkop-demo-provider: a stand-in for a Dubbo provider process — the program behind the image
+// zkop/demo-provider (images/demo-provider/Dockerfile; on devkube, the pod runtime's image
+// table), the examples, `make demo`, the agent's integration tests and its benchmark.
+// Listens on --host:--port (0: any free port) like a provider's protocol server, accepts and
+// closes connections, and runs until SIGTERM/SIGINT. Like a Dubbo provider whose port is
+// taken, it exits with status 3 and a message when it cannot bind. It does not speak Dubbo.
+// Prints "listening <host>:<port>" on stdout once bound, and "stopping: closing <host>:<port>"
+// when a signal stops it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,7 +28,7 @@ int main(int argc, char** argv) {
   namespace po = boost::program_options;
   std::string app, host = "127.0.0.1", conf;
   int port = 0;
-  po::options_description opts("zkop-fake-provider [options]");
+  po::options_description opts("zkop-demo-provider [options]");
   opts.add_options()("help,h", "show this help")("app", po::value(&app)->required(),
                                                  "application name (appears in the cmdline)")(
       "host", po::value(&host), "address to listen on")("port", po::value(&port),
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "zkop-fake-provider: " << e.what() << "\n" << opts;
+    std::cerr << "zkop-demo-provider: " << e.what() << "\n" << opts;
     return 2;
   }
   signal(SIGTERM, OnSignal);
@@ -50,11 +53,11 @@ int main(int argc, char** argv) {
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    std::cerr << "zkop-fake-provider: --host: expected an IPv4 address, found \"" << host << "\"\n";
+    std::cerr << "zkop-demo-provider: --host: expected an IPv4 address, found \"" << host << "\"\n";
     return 2;
   }
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 64) != 0) {
-    std::cerr << "zkop-fake-provider " << app << ": cannot bind " << host << ":" << port << ": "
+    std::cerr << "zkop-demo-provider " << app << ": cannot bind " << host << ":" << port << ": "
               << std::strerror(errno) << " (export failed, as a Dubbo provider's would)\n";
     return 3;
   }
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
       if (c >= 0) close(c);
     }
   }
+  std::cout << "stopping: closing " << host << ":" << ntohs(a.sin_port) << std::endl;
   close(fd);
   return 0;
 }
