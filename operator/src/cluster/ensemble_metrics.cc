@@ -123,6 +123,8 @@ std::vector<MntrScrape> EnsembleCollector::AskAll(const std::vector<MemberTarget
       if (targets[i].address.empty() || left.count() <= 0) continue;
       auto answer = ask_(targets[i].address, "mntr", std::min(options_.member_timeout, left));
       scrapes[i].answered = answer.status.ok();
+      // zk::FourLetterWord's only parse error: the answer outgrew its 1 MiB read cap.
+      scrapes[i].oversized = answer.status.code() == zk::Error::kParseError;
       if (scrapes[i].answered) scrapes[i].text = std::move(answer.text);
     }
   };

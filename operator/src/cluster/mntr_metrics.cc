@@ -234,7 +234,7 @@ MntrFamilies MntrToFamilies(const std::vector<MntrScrape>& scrapes) {
   for (const MntrScrape& scrape : scrapes) {
     MemberMapper mapper(scrape.member, &out, &result.malformed_lines);
     bool ok = false;
-    if (scrape.answered && scrape.text.size() > kMaxMntrBytes) {
+    if (scrape.oversized || (scrape.answered && scrape.text.size() > kMaxMntrBytes)) {
       ++result.oversized_answers;
     } else if (scrape.answered) {
       ok = mapper.Map(scrape.text);

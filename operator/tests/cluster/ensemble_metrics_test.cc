@@ -147,6 +147,19 @@ TEST_F(EnsembleCollectorTest, RejectedLinesAddUpAcrossScrapes) {
   EXPECT_TRUE(Has(text, R"(zkop_operator_mntr_rejected_total{reason="malformed"} 4)")) << text;
 }
 
+TEST_F(EnsembleCollectorTest, AnAnswerOverTheReadersCapCountsAsOversized) {
+  EnsembleCollector collector(
+      &cache_, [] { return true; }, {},
+      [](const std::string&, std::string_view, std::chrono::milliseconds) {
+        return zk::FourLetterResult{zk::Status(zk::Error::kParseError, "answer over 1 MiB"), ""};
+      });
+  const std::string text = Text(collector);
+  EXPECT_TRUE(Has(text, R"(zkop_operator_mntr_rejected_total{reason="oversized"} 1)")) << text;
+  EXPECT_TRUE(Has(text, R"(zkop_member_up{namespace="prod",cluster="demo",member="demo-1",)"
+                        R"(server_id="1"} 0)"))
+      << text;
+}
+
 TEST_F(EnsembleCollectorTest, NoMemberIsAskedOnceTheScrapeBudgetIsSpent) {
   Asker asker("zk_server_state\tleader\n");
   EnsembleMetricsOptions options;

@@ -22,7 +22,7 @@ std::string ReadTestdata(const std::string& name) {
 }
 
 MntrScrape Scrape(const std::string& pod, int id, std::string text, bool answered = true) {
-  return {{"prod", "demo", pod, id}, answered, std::move(text)};
+  return {{"prod", "demo", pod, id}, answered, false, std::move(text)};
 }
 
 const prometheus::MetricFamily* FamilyOf(const MntrFamilies& f, const std::string& name) {

@@ -100,8 +100,9 @@ struct MemberRef {
 
 struct MntrScrape {
   MemberRef member;
-  bool answered = false;  // the word was answered (text below); false: refused, timed out, ...
-  std::string text;       // the raw `mntr` answer
+  bool answered = false;   // the word was answered (text below); false: refused, timed out, ...
+  bool oversized = false;  // not answered because the answer outgrew the reader's own cap
+  std::string text;        // the raw `mntr` answer
 };
 
 struct MntrFamilies {
