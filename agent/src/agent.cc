@@ -29,7 +29,8 @@ Agent::Agent(AgentConfig config, std::vector<Declared> declared, AgentDeps deps)
       metrics_(config_.session_path_budget),
       registrations_(config_, declared_, static_cast<int64_t>(getpid())),
       syncer_(deps_.store, &registrations_, WithBudget(deps_.sync, config_.session_path_budget),
-              [this] { Wake(); }) {
+              [this] { Wake(); }),
+      publisher_(deps_.sync.op_timeout) {
   // Resolved into declared_; not needed again (at 10,000 services its buffer alone is MBs).
   std::vector<ServiceConfig>().swap(config_.services);
   malloc_trim(0);
@@ -85,6 +86,53 @@ void Agent::LogChanges(const Diagnosis& diagnosis) {
   last_conflicts_ = diagnosis.conflicts;
 }
 
+void Agent::PublishMetadata(std::vector<NodeKey>& desired, bool verify) {
+  if (config_.register_mode == RegisterMode::kInterface) return;
+  std::vector<AppRecord> records = registrations_.AppRecords(desired);
+  if (records.empty()) return;
+  RegistrySession* session = syncer_.PrimarySession();
+  // Not connected (the first round, a lost connection): the sync reports that; try later.
+  bool ok =
+      !session || !session->connected() ||
+      publisher_.Publish(
+          session, records,
+          [this](uint32_t instance) { return registrations_.MetadataJson(instance); }, verify);
+  if (ok != publish_ok_) {
+    if (ok) {
+      Log().Info("Dubbo 3 metadata report and mapping written");
+    } else {
+      std::string reasons;
+      for (const auto& [reason, n] : publisher_.stats().errors) {
+        reasons += (reasons.empty() ? "" : ",") + reason;
+      }
+      Log().Warn("Dubbo 3 metadata not written yet (retrying every round)",
+                 {{"errors_so_far", reasons}});
+    }
+    publish_ok_ = ok;
+  }
+  metrics_.ObservePublish(publisher_.stats());
+  for (const auto& r : records) {
+    if (publisher_.Published(r)) continue;
+    // A consumer that saw this instance now could not resolve its services: it waits.
+    std::erase(desired, r.key);
+  }
+}
+
+void Agent::LogYielded() {
+  std::vector<NodeKey> now = syncer_.Yielded();
+  for (const auto& key : now) {
+    if (std::find(last_yielded_.begin(), last_yielded_.end(), key) != last_yielded_.end()) {
+      continue;
+    }
+    Log().Info(
+        "the provider registered this instance itself (another session, its own revision); "
+        "leaving it alone",
+        {{"path", registrations_.Path(key)},
+         {"agent_revision", registrations_.Revision(key.index)}});
+  }
+  last_yielded_ = std::move(now);
+}
+
 void Agent::Round(bool verify) {
   auto start = std::chrono::steady_clock::now();
   ListenTable table = deps_.probe->Probe();
@@ -92,6 +140,7 @@ void Agent::Round(bool verify) {
   Diagnosis diagnosis = Diagnose(declared_, table, *deps_.probe);
   std::vector<NodeKey> desired = registrations_.Desired(diagnosis, deps_.now_ms());
   LogChanges(diagnosis);
+  PublishMetadata(desired, verify);
   uint64_t expirations = syncer_.stats().expirations;
   auto sync_start = std::chrono::steady_clock::now();
   bool ok = syncer_.Sync(desired);
@@ -113,6 +162,7 @@ void Agent::Round(bool verify) {
       ok = syncer_.Sync(desired);
     }
   }
+  LogYielded();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveServices(diagnosis);
   metrics_.ObserveSync(syncer_.stats(), seconds);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string_view>
 
 #include "zkop/agent/desired.h"
@@ -23,6 +24,25 @@ std::string JsonString(std::string_view v) {
   return out;
 }
 
+// What the registry holds at a service's instance node, compared with the agent's own.
+struct InstanceView {
+  std::string state;  // absent, agent, provider, unknown
+  std::string revision;
+  std::string detail;
+};
+
+InstanceView ViewInstance(const RegistryRead& read, const std::string& agent_revision) {
+  if (!read.error.empty()) return {"unknown", "", "ZooKeeper not consulted: " + read.error};
+  if (!read.exists) return {"absent", "", "not in ZooKeeper"};
+  std::string revision(dubbo::InstanceRevision(read.data));
+  if (!agent_revision.empty() && revision == agent_revision) {
+    return {"agent", revision, "registered with the agent's revision"};
+  }
+  return {"provider", revision,
+          "registered by the provider itself (revision " + (revision.empty() ? "none" : revision) +
+              "); the agent leaves it alone"};
+}
+
 }  // namespace
 
 void PrintCheckError(std::string_view error, bool json, std::ostream& out) {
@@ -35,7 +55,7 @@ void PrintCheckError(std::string_view error, bool json, std::ostream& out) {
 }
 
 int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, PortProbe& probe,
-             bool json, std::ostream& out) {
+             bool json, std::ostream& out, const RegistryReader& registry) {
   ListenTable table = probe.Probe();
   Diagnosis diagnosis = Diagnose(declared, table, probe);
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,6 +67,18 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
   std::map<ServiceState, int> counts;
   for (const auto& d : diagnosis.decisions) ++counts[d.state];
   int status = counts[ServiceState::kConflict] + counts[ServiceState::kConfigError] > 0 ? 1 : 0;
+  // Instance modes: each instance node read once.
+  std::map<std::string, RegistryRead> reads;
+  std::vector<std::optional<InstanceView>> instances(declared.size());
+  if (registry && config.register_mode != RegisterMode::kInterface) {
+    for (size_t i = 0; i < declared.size(); ++i) {
+      const std::string& path = desired.instance_paths[i];
+      if (path.empty()) continue;
+      auto it = reads.find(path);
+      if (it == reads.end()) it = reads.emplace(path, registry(path)).first;
+      instances[i] = ViewInstance(it->second, desired.revisions[i]);
+    }
+  }
 
   if (json) {
     // Written by hand: a JSON library here would be the daemon's only reason to load
@@ -65,8 +97,16 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
       for (size_t k = 0; k < desired.paths[i].size(); ++k) {
         out << (k ? "," : "") << JsonString(desired.paths[i][k]);
       }
-      out << "],\"url\":" << JsonString(desired.urls[i]) << ",\"reason\":" << JsonString(dec.reason)
-          << "}";
+      out << "],\"url\":" << JsonString(desired.urls[i])
+          << ",\"reason\":" << JsonString(dec.reason);
+      if (instances[i]) {
+        out << ",\"instance\":{\"path\":" << JsonString(desired.instance_paths[i])
+            << ",\"state\":" << JsonString(instances[i]->state)
+            << ",\"revision\":" << JsonString(instances[i]->revision)
+            << ",\"agentRevision\":" << JsonString(desired.revisions[i])
+            << ",\"detail\":" << JsonString(instances[i]->detail) << "}";
+      }
+      out << "}";
     }
     out << "],\"conflicts\":[";
     for (size_t i = 0; i < diagnosis.conflicts.size(); ++i) {
@@ -105,6 +145,7 @@ int RunCheck(const AgentConfig& config, const std::vector<Declared>& declared, P
     }
     for (const auto& p : desired.paths[i]) out << "  path:   " << p << "\n";
     if (!desired.urls[i].empty()) out << "  url:    " << desired.urls[i] << "\n";
+    if (instances[i]) out << "  instance: " << dubbo::ToValidUtf8(instances[i]->detail) << "\n";
     if (!dec.reason.empty()) out << "  reason: " << dec.reason << "\n";
   }
   if (!warnings.empty()) {

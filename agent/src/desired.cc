@@ -1,9 +1,9 @@
 #include "zkop/agent/desired.h"
 
-#include <cstdio>
 #include <map>
 #include <set>
 
+#include "zkop/dubbo/metadata.h"
 #include "zkop/dubbo/provider_url.h"
 #include "zkop/dubbo/url_encode.h"
 
@@ -19,15 +19,9 @@ uint64_t Fnv(std::string_view s, uint64_t h = 1469598103934665603ULL) {
   return (h ^ 0xFF) * 1099511628211ULL;
 }
 
-// A stable fingerprint of an instance's services (Dubbo computes an MD5 over its metadata;
-// consumers only compare revisions for equality).
-std::string Revision(const std::set<std::string>& parts) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const auto& p : parts) h = Fnv(p, h);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+// The instance parameters Dubbo copies from service URLs besides timestamp
+// (DefaultMetadataParamsFilter.instanceParamsIncluded).
+constexpr std::string_view kInstanceParams[] = {"heartbeat.timeout", "ipv6"};
 
 }  // namespace
 
@@ -58,7 +52,7 @@ Registrations::Registrations(const AgentConfig& config, const std::vector<Declar
     auto [it, added] = by_app.emplace(
         std::pair<std::string_view, std::string_view>(declared[i].application, declared[i].host),
         static_cast<uint32_t>(groups_.size()));
-    if (added) groups_.push_back(Group{i, {}});
+    if (added) groups_.push_back(Group{i, {}, {}, {}});
     group_of_[i] = it->second;
   }
 }
@@ -71,6 +65,8 @@ ServiceNodes Registrations::Describe(const Diagnosis& diagnosis, int64_t now_ms)
   ServiceNodes out;
   out.urls.resize(declared_.size());
   out.paths.resize(declared_.size());
+  out.instance_paths.resize(declared_.size());
+  out.revisions.resize(declared_.size());
   Walk(diagnosis, now_ms, &out);
   return out;
 }
@@ -83,7 +79,7 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
 
   struct Instance {  // only for groups with something registrable, or when describing
     dubbo::InstanceSpec spec;
-    std::set<std::string> parts;
+    std::vector<std::pair<uint32_t, int>> members;  // registrable services, registry ports
     std::vector<size_t> services;
   };
   std::map<uint32_t, Instance> instances;  // by group
@@ -119,9 +115,8 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     }
     if (interface_mode && registrable && !repeat) out.push_back(key);
     if (details || (instance_mode && registrable)) {
-      dubbo::ProviderSpec spec = Spec(key);
       if (details) {
-        details->urls[i] = dubbo::ProviderUrl(spec);
+        details->urls[i] = dubbo::ProviderUrl(Spec(key));
         if (interface_mode) details->paths[i].push_back(Path(key));
       }
       if (instance_mode) {
@@ -141,9 +136,12 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
         bool have = false;
         for (const auto& e : inst.spec.endpoints) have = have || e.protocol == d.protocol;
         if (!have) inst.spec.endpoints.push_back({d.protocol, dec.registry_port});
-        spec.timestamp_ms = 0;
-        spec.pid = 0;
-        inst.parts.insert(dubbo::ProviderUrl(spec));
+        for (const auto& [k, v] : d.parameters) {
+          for (std::string_view p : kInstanceParams) {
+            if (k == p) inst.spec.instance_params.emplace_back(k, v);
+          }
+        }
+        if (!repeat) inst.members.emplace_back(static_cast<uint32_t>(i), dec.registry_port);
       }
     }
   }
@@ -165,16 +163,82 @@ std::vector<NodeKey> Registrations::Walk(const Diagnosis& diagnosis, int64_t now
     key.port = inst.spec.port;
     if (details) {
       std::string path = Path(key);
-      for (size_t i : inst.services) details->paths[i].push_back(path);
+      for (size_t i : inst.services) {
+        details->instance_paths[i] = path;
+        details->paths[i].push_back(path);
+        details->paths[i].push_back(dubbo::MappingPath(config_.root, declared_[i].interface_name));
+      }
     }
     if (inst.spec.endpoints.empty()) continue;
-    inst.spec.revision = Revision(inst.parts);
-    groups_[group].json = dubbo::InstanceJson(inst.spec);
+    Group& g = groups_[group];
+    if (g.revision.empty() || g.members != inst.members) {  // else the revision stands
+      g.members = std::move(inst.members);
+      g.revision = dubbo::Revision(Metadata(g));
+    }
+    inst.spec.revision = g.revision;
+    g.json = dubbo::InstanceJson(inst.spec);
     key.stamp_ms = inst.spec.timestamp_ms;
-    key.revision = Fnv(groups_[group].json);
+    key.revision = Fnv(g.json);
     out.push_back(key);
+    if (details) {
+      std::string report =
+          dubbo::MetadataReportPath(config_.root, inst.spec.application, g.revision);
+      for (size_t i : inst.services) {
+        details->paths[i].push_back(report);
+        details->revisions[i] = g.revision;
+      }
+    }
   }
   return out;
+}
+
+dubbo::AppMetadata Registrations::Metadata(const Group& group) const {
+  dubbo::AppMetadata m;
+  m.app = declared_[group.first].application;
+  m.services.reserve(group.members.size());
+  for (const auto& [service, port] : group.members) {
+    NodeKey key;
+    key.index = service;
+    key.port = port;
+    m.services.push_back(dubbo::ServiceInfoOf(Spec(key)));
+  }
+  return m;
+}
+
+std::vector<AppRecord> Registrations::AppRecords(const std::vector<NodeKey>& desired) const {
+  std::vector<AppRecord> out;
+  for (const NodeKey& key : desired) {
+    if (key.kind != kInstance) continue;
+    const Group& g = groups_[key.index];
+    AppRecord r;
+    r.key = key;
+    r.instance = key.index;
+    r.application = declared_[g.first].application;
+    r.metadata_path = dubbo::MetadataReportPath(config_.root, r.application, g.revision);
+    std::set<std::string_view> interfaces;
+    for (const auto& [service, port] : g.members) {
+      interfaces.insert(declared_[service].interface_name);
+    }
+    for (std::string_view i : interfaces) {
+      r.mapping_paths.push_back(dubbo::MappingPath(config_.root, i));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string Registrations::MetadataJson(uint32_t instance) const {
+  const Group& g = groups_[instance];
+  return dubbo::MetadataInfoJson(Metadata(g), g.revision);
+}
+
+const std::string& Registrations::Revision(uint32_t instance) const {
+  return groups_[instance].revision;
+}
+
+bool Registrations::Yields(const NodeKey& key, std::string_view data) const {
+  if (key.kind != kInstance || key.index >= groups_.size()) return false;
+  return dubbo::InstanceRevision(data) != groups_[key.index].revision;
 }
 
 std::string Registrations::Path(const NodeKey& key) const {

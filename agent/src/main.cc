@@ -16,6 +16,7 @@
 #include "zkop/http/health_server.h"
 #include "zkop/log/log.h"
 #include "zkop/version.h"
+#include "zkop/zk/client.h"
 
 namespace po = boost::program_options;
 
@@ -223,5 +224,34 @@ int Main(int argc, char** argv) {
   std::vector<zkop::agent::Declared> declared;
   if (!Load(config_file, &config, &declared, vm.count("json") > 0)) return 1;
   zkop::agent::ProcProbe probe;
-  return zkop::agent::RunCheck(config, declared, probe, vm.count("json") > 0, std::cout);
+  // Instance modes: the instance nodes are read (never written) to tell the agent's own
+  // registration from a provider's; a ZooKeeper that does not answer within 3 s is reported.
+  std::unique_ptr<zkop::zk::Client> client;
+  std::string client_error;
+  zkop::agent::RegistryReader reader = [&](const std::string& path) {
+    zkop::agent::RegistryRead read;
+    if (!client && client_error.empty()) {
+      zkop::zk::ClientOptions o;
+      o.connect = config.connect;
+      o.session_timeout = config.session_timeout;
+      o.operation_timeout = std::chrono::seconds(3);
+      o.name = "check";
+      client = std::make_unique<zkop::zk::Client>(o);
+      zkop::zk::Status st = client->Connect(std::chrono::seconds(3));
+      if (!st.ok()) client_error = st.ToString();
+    }
+    if (!client_error.empty()) {
+      read.error = client_error;
+      return read;
+    }
+    zkop::zk::DataResult r = client->Get(path);
+    if (r.status.ok()) {
+      read.exists = true;
+      read.data = std::move(r.data);
+    } else if (r.status.code() != zkop::zk::Error::kNoNode) {
+      read.error = r.status.ToString();
+    }
+    return read;
+  };
+  return zkop::agent::RunCheck(config, declared, probe, vm.count("json") > 0, std::cout, reader);
 }

@@ -70,6 +70,22 @@ AgentMetrics::AgentMetrics(int64_t path_budget)
                    .Help("Registrations re-created after being deleted or found stale")
                    .Register(r)
                    .Add({});
+  yielded_ = &BuildGauge()
+                  .Name("zkop_agent_yielded_instances")
+                  .Help(
+                      "Application-level instances left to the provider's own registration "
+                      "(another session holds the node with the provider's revision)")
+                  .Register(r)
+                  .Add({});
+  metadata_writes_ = &BuildCounter()
+                          .Name("zkop_agent_metadata_writes_total")
+                          .Help("Dubbo 3 metadata nodes written, by node (report, mapping)")
+                          .Register(r);
+  cas_retries_ = &BuildCounter()
+                      .Name("zkop_agent_mapping_cas_retries_total")
+                      .Help("Mapping compare-and-set attempts lost to another writer")
+                      .Register(r)
+                      .Add({});
   path_bytes_ = &BuildGauge()
                      .Name("zkop_agent_session_path_bytes")
                      .Help("Ephemeral path bytes owned per ZooKeeper session (ZOOKEEPER-4306)")
@@ -126,7 +142,24 @@ void AgentMetrics::ObserveSync(const SyncStats& stats, double seconds) {
     if (!now.count(label)) path_bytes_->Remove(g);
   }
   path_bytes_by_session_ = std::move(now);
+  yielded_->Set(static_cast<double>(stats.yielded));
   last_ = stats;
+}
+
+void AgentMetrics::ObservePublish(const PublishStats& stats) {
+  auto add = [](prometheus::Counter& c, uint64_t now, uint64_t before) {
+    if (now > before) c.Increment(static_cast<double>(now - before));
+  };
+  add(metadata_writes_->Add({{"node", "report"}}), stats.reports_written,
+      last_publish_.reports_written);
+  add(metadata_writes_->Add({{"node", "mapping"}}), stats.mappings_written,
+      last_publish_.mappings_written);
+  add(*cas_retries_, stats.cas_retries, last_publish_.cas_retries);
+  for (const auto& [reason, n] : stats.errors) {
+    uint64_t before = last_publish_.errors.count(reason) ? last_publish_.errors.at(reason) : 0;
+    add(sync_errors_->Add({{"reason", reason}}), n, before);
+  }
+  last_publish_ = stats;
 }
 
 }  // namespace zkop::agent

@@ -169,6 +169,19 @@ std::vector<Declared> Resolve(const AgentConfig& config, const EnvLookup& env,
     if (d.application.empty()) {
       d.config_error = sc.key_path + ": no application name: set application: at the top of " +
                        config.file + " or dubbo.application.name in the provider's config";
+    } else if (config.register_mode != RegisterMode::kInterface) {
+      // It names ZooKeeper nodes: <servicesRoot>/<application>, <root>/metadata/<application>.
+      std::string_view app = d.application.str();
+      bool control = std::any_of(app.begin(), app.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      });
+      if (app.find('/') != std::string_view::npos || app == "." || app == ".." || control) {
+        d.config_error = sc.key_path + ": application \"" + std::string(app) +
+                         "\" cannot name a ZooKeeper node (registerMode " +
+                         std::string(RegisterModeName(config.register_mode)) +
+                         " writes <servicesRoot>/<application>): use a name without '/', control "
+                         "characters, and other than . and ..";
+      }
     }
 
     // Protocol: services[].protocol names a protocol id or name of the source.

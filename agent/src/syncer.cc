@@ -24,6 +24,8 @@ std::string_view RegErrorName(RegError e) {
       return "connection_loss";
     case RegError::kSessionExpired:
       return "session_expired";
+    case RegError::kBadVersion:
+      return "bad_version";
     case RegError::kClosed:
       return "closed";
     case RegError::kOther:
@@ -94,11 +96,34 @@ void Syncer::MarkOwned(const NodeKey& key, size_t shard) {
   if (it != entries_.end() && it->second.shard == shard) SetOwned(it->second, true);
 }
 
+void Syncer::MarkYielded(const NodeKey& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.yielded) return;
+  SetOwned(it->second, false);
+  it->second.yielded = true;
+  ++yielded_;
+}
+
+std::vector<NodeKey> Syncer::Yielded() const {
+  std::vector<NodeKey> out;
+  if (yielded_ == 0) return out;
+  for (const auto& [key, e] : entries_) {
+    if (e.yielded) out.push_back(key);
+  }
+  return out;
+}
+
+RegistrySession* Syncer::PrimarySession() {
+  if (shards_.empty() || !shards_[0]->session) ShardFor(0);
+  return shards_[0]->session.get();
+}
+
 void Syncer::Forget(const NodeKey& key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   Shard& sh = *shards_[it->second.shard];
   if (it->second.owned) --sh.owned;
+  if (it->second.yielded) --yielded_;
   --sh.nodes;
   sh.bytes -= it->second.cost;
   entries_.erase(it);
@@ -291,17 +316,19 @@ void Syncer::CreateOne(size_t idx, const NodeKey& key, std::string path, int att
             CountError(RegErrorName(st.error));
             return;
           }
-          // It exists: ours (an earlier create whose answer was lost) or stale.
+          // It exists: ours (an earlier create whose answer was lost), someone else's
+          // registration to leave alone, or stale.
           auto post2 = c.Begin();
-          sh.session->Owner(path, [post2, key, path, attempts, idx, &sh, &c, &ok, this, session_id](
-                                      RegStatus s2, int64_t owner) {
-            post2([=, &sh, &c, &ok, this] {
-              if (s2.ok() && owner == session_id) return MarkOwned(key, idx);
+          sh.session->Read(path, [post2, key, path, attempts, idx, &sh, &c, &ok, this, session_id](
+                                     RegStatus s2, NodeRead node) {
+            post2([=, &sh, &c, &ok, this, node = std::move(node)] {
+              if (s2.ok() && node.owner == session_id) return MarkOwned(key, idx);
               if (!s2.ok() && s2.error != RegError::kNoNode) {
                 ok = false;
                 CountError(RegErrorName(s2.error));
                 return;
               }
+              if (s2.ok() && renderer_->Yields(key, node.data)) return MarkYielded(key);
               // Stale (another session's) or gone meanwhile: replace it.
               {
                 std::lock_guard<std::mutex> l(stats_mu_);
@@ -375,7 +402,7 @@ bool Syncer::CreateMissing() {
   bool ok = true;
   std::vector<std::vector<Item>> todo(shards_.size());
   for (const auto& [key, e] : entries_) {
-    if (!e.owned) todo[e.shard].push_back(Item{key, 0});
+    if (!e.owned && !e.yielded) todo[e.shard].push_back(Item{key, 0});
   }
   // Each path is rendered to find its parents, then dropped: held all at once, 10,000 Dubbo
   // paths would be ~5 MB for the length of this call. Batches render them again.
@@ -532,9 +559,16 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
     }
   }
   std::map<size_t, std::vector<NodeKey>> undesired;
+  std::vector<NodeKey> let_go;  // yielded: not ours to delete
   for (const auto& [k, e] : entries_) {
-    if (e.round != round_) undesired[e.shard].push_back(k);
+    if (e.round == round_) continue;
+    if (e.yielded) {
+      let_go.push_back(k);
+    } else {
+      undesired[e.shard].push_back(k);
+    }
   }
+  for (const auto& k : let_go) Forget(k);
   bool ok =
       undesired.empty() || DeleteNodes(std::move(undesired), Clock::now() + options_.op_timeout);
   // Path lengths first, then the entries: rendering between the entries' allocations would
@@ -551,7 +585,7 @@ bool Syncer::Sync(const std::vector<NodeKey>& desired) {
     Shard& sh = *shards_[idx];
     ++sh.nodes;
     sh.bytes += cost;
-    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false, false});
+    entries_.emplace(*k, Entry{static_cast<uint32_t>(idx), cost, round_, false, false, false});
   }
   CheckSessions();
   if (!CreateMissing()) ok = false;
@@ -610,7 +644,9 @@ size_t Syncer::Verify() {
 
 bool Syncer::RemoveAll(Clock::time_point deadline) {
   std::map<size_t, std::vector<NodeKey>> all;
-  for (const auto& [key, e] : entries_) all[e.shard].push_back(key);
+  for (const auto& [key, e] : entries_) {
+    if (!e.yielded) all[e.shard].push_back(key);
+  }
   bool ok = DeleteNodes(std::move(all), deadline);
   for (auto& shp : shards_) {
     if (shp->session) shp->session->Close();
@@ -633,6 +669,7 @@ void Syncer::PublishStats() {
   }
   std::lock_guard<std::mutex> l(stats_mu_);
   stats_.shards = std::move(shards);
+  stats_.yielded = yielded_;
 }
 
 SyncStats Syncer::stats() const {

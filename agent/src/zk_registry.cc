@@ -19,6 +19,8 @@ RegError Map(zk::Error e) {
       return RegError::kNodeExists;
     case zk::Error::kNoNode:
       return RegError::kNoNode;
+    case zk::Error::kBadVersion:
+      return RegError::kBadVersion;
     case zk::Error::kConnectionLoss:
     case zk::Error::kOperationTimeout:
       return RegError::kConnectionLoss;
@@ -263,6 +265,25 @@ class ZkSession : public RegistrySession {
       (*shared)(FromStatus(r.status), r.status.ok() ? r.stat.ephemeral_owner : 0);
     });
     if (!s.ok()) (*shared)(FromStatus(s), 0);
+  }
+
+  void Read(std::string path, std::function<void(RegStatus, NodeRead)> done) override {
+    auto shared = std::make_shared<std::function<void(RegStatus, NodeRead)>>(std::move(done));
+    zk::Status s = client_.GetAsync(path, [shared](const zk::DataResult& r) {
+      NodeRead read;
+      if (r.status.ok()) read = NodeRead{r.data, r.stat.version, r.stat.ephemeral_owner};
+      (*shared)(FromStatus(r.status), std::move(read));
+    });
+    if (!s.ok()) (*shared)(FromStatus(s), {});
+  }
+
+  void Write(std::string path, std::string data, int32_t version,
+             std::function<void(RegStatus)> done) override {
+    auto shared = std::make_shared<std::function<void(RegStatus)>>(std::move(done));
+    zk::Status s = client_.SetAsync(path, data, version, [shared](const zk::StatResult& r) {
+      (*shared)(FromStatus(r.status));
+    });
+    if (!s.ok()) (*shared)(FromStatus(s));
   }
 
   void Close() override { client_.Close(); }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "zkop/dubbo/metadata.h"
 #include "zkop/dubbo/url_encode.h"
 
 namespace zkop::agent {
@@ -141,6 +142,70 @@ TEST(Desired, IncarnationsAreTheSameProviderUnderAnotherName) {
   EXPECT_FALSE(r.IsIncarnation(key, name("tri://10.0.0.7:20880/org.apache.dubbo.demo.DemoService?" +
                                          iface + "&version=1.0.0")));
   EXPECT_FALSE(r.IsIncarnation(key, "not%ZZencoded"));
+}
+
+}  // namespace
+}  // namespace zkop::agent
+
+namespace zkop::agent {
+namespace {
+
+TEST(Desired, InstanceCarriesDubbosRevisionAndRemoteMetadata) {
+  Fixture f;
+  f.config.register_mode = RegisterMode::kAll;
+  f.config.release = "2.7.23";
+  f.declared[0].version = "1.0.0";
+  Registrations r(f.config, f.declared, 1);
+  auto desired = r.Desired(f.diagnosis, 1000);
+  ASSERT_EQ(desired.size(), 2u);
+  const NodeKey& instance = desired[1];
+  ASSERT_EQ(r.Path(instance), "/services/demo-provider/10.0.0.7:20880");
+
+  // The revision is MetadataInfo's, over the service as Dubbo would describe it.
+  dubbo::ProviderSpec spec;
+  spec.host = "10.0.0.7";
+  spec.port = 20880;
+  spec.interface_name = "org.apache.dubbo.demo.DemoService";
+  spec.application = "demo-provider";
+  spec.methods = {"sayHello"};
+  spec.version = "1.0.0";
+  spec.release = "2.7.23";
+  dubbo::AppMetadata m{"demo-provider", {dubbo::ServiceInfoOf(spec)}};
+  std::string revision = dubbo::Revision(m);
+  EXPECT_EQ(r.Revision(instance.index), revision);
+  EXPECT_EQ(r.MetadataJson(instance.index), dubbo::MetadataInfoJson(m, revision));
+
+  std::string data = r.Data(instance);
+  EXPECT_EQ(dubbo::InstanceRevision(data), revision);
+  for (const char* part :
+       {"\"dubbo.metadata.storage-type\":\"remote\"", "\"meta-v\":\"1.0.0\"",
+        "\"dubbo.metadata-service.url-params\":\"{\\\"version\\\":\\\"1.0.0\\\",\\\"dubbo\\\":"
+        "\\\"2.0.2\\\",\\\"release\\\":\\\"2.7.23\\\",\\\"side\\\":\\\"provider\\\",\\\"port\\\":"
+        "\\\"20880\\\",\\\"protocol\\\":\\\"dubbo\\\"}\""}) {
+    EXPECT_NE(data.find(part), std::string::npos) << part << "\n" << data;
+  }
+
+  auto records = r.AppRecords(desired);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, instance);
+  EXPECT_EQ(records[0].metadata_path, "/dubbo/metadata/demo-provider/" + revision);
+  EXPECT_EQ(records[0].mapping_paths,
+            std::vector<std::string>{"/dubbo/mapping/org.apache.dubbo.demo.DemoService"});
+
+  // check shows the instance, mapping and metadata report paths.
+  auto described = r.Describe(f.diagnosis, 1000);
+  EXPECT_EQ(described.instance_paths[0], "/services/demo-provider/10.0.0.7:20880");
+  EXPECT_EQ(described.revisions[0], revision);
+  EXPECT_EQ(described.paths[0].size(), 4u);
+
+  // Another session's node at the id: the agent's revision -> stale (replaced); any other
+  // (a provider registering itself) -> left alone.
+  EXPECT_FALSE(r.Yields(instance, data));
+  std::string theirs = data;
+  theirs.replace(theirs.find(revision), revision.size(), "0123456789abcdef0123456789abcdef");
+  EXPECT_TRUE(r.Yields(instance, theirs));
+  EXPECT_TRUE(r.Yields(instance, "{}"));
+  EXPECT_FALSE(r.Yields(desired[0], theirs));  // interface-level nodes never yield
 }
 
 }  // namespace

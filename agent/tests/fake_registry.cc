@@ -57,7 +57,7 @@ struct FakeRegistry::Handle : RegistrySession {
           per[i] = e;
           return RegStatus{e, n.path};
         }
-        after[n.path] = Node{n.data, n.persistent ? 0 : session};
+        after[n.path] = Node{n.data, n.persistent ? 0 : session, 0};
       }
       reg->nodes_ = std::move(after);
       return RegStatus{};
@@ -102,6 +102,35 @@ struct FakeRegistry::Handle : RegistrySession {
       return RegStatus{};
     });
     done(st, owner);
+  }
+  void Read(std::string path, std::function<void(RegStatus, NodeRead)> done) override {
+    NodeRead read;
+    RegStatus st = reg->Apply(this, [&](int64_t) {
+      auto it = reg->nodes_.find(path);
+      if (it == reg->nodes_.end()) return RegStatus{RegError::kNoNode, path};
+      read = NodeRead{it->second.data, it->second.version, it->second.owner};
+      return RegStatus{};
+    });
+    done(st, std::move(read));
+  }
+  void Write(std::string path, std::string data, int32_t version,
+             std::function<void(RegStatus)> done) override {
+    std::function<void()> before;
+    {
+      std::lock_guard<std::mutex> l(reg->mu_);
+      before.swap(reg->before_write_);
+    }
+    if (before) before();
+    done(reg->Apply(this, [&](int64_t) {
+      auto it = reg->nodes_.find(path);
+      if (it == reg->nodes_.end()) return RegStatus{RegError::kNoNode, path};
+      if (version != -1 && version != it->second.version) {
+        return RegStatus{RegError::kBadVersion, path};
+      }
+      it->second.data = std::move(data);
+      ++it->second.version;
+      return RegStatus{};
+    }));
   }
   void Close() override {
     std::lock_guard<std::mutex> l(reg->mu_);
@@ -185,12 +214,24 @@ void FakeRegistry::ExternalCreate(const std::string& path) {
   }
 }
 
-void FakeRegistry::CreateStale(const std::string& path, const std::string& data) {
+void FakeRegistry::CreateStale(const std::string& path, const std::string& data, int64_t owner) {
   std::lock_guard<std::mutex> l(mu_);
   for (size_t s = path.find('/', 1); s != std::string::npos; s = path.find('/', s + 1)) {
     nodes_.emplace(path.substr(0, s), Node{});
   }
-  nodes_[path] = Node{data, 0x7777};
+  nodes_[path] = Node{data, owner, 0};
+}
+
+void FakeRegistry::ExternalWrite(const std::string& path, const std::string& data) {
+  std::lock_guard<std::mutex> l(mu_);
+  Node& n = nodes_[path];
+  n.data = data;
+  ++n.version;
+}
+
+void FakeRegistry::BeforeNextWrite(std::function<void()> f) {
+  std::lock_guard<std::mutex> l(mu_);
+  before_write_ = std::move(f);
 }
 
 void FakeRegistry::FailNext(int n, RegError error, bool apply) {

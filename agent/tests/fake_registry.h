@@ -21,6 +21,7 @@ class FakeRegistry : public RegistryStore {
   struct Node {
     std::string data;
     int64_t owner = 0;  // 0: persistent
+    int32_t version = 0;
   };
 
   std::unique_ptr<RegistrySession> Open(std::function<void()> wake) override;
@@ -43,8 +44,14 @@ class FakeRegistry : public RegistryStore {
   void ExternalDelete(const std::string& path);
   // Creates a node (and its parents) as another client would.
   void ExternalCreate(const std::string& path);
-  // Creates an ephemeral node owned by a session that is not any handle's (a stale node).
-  void CreateStale(const std::string& path, const std::string& data);
+  // Creates an ephemeral node owned by a session that is not any handle's (a stale node, or
+  // a provider's own registration), owned by `owner`.
+  void CreateStale(const std::string& path, const std::string& data, int64_t owner = 0x7777);
+  // Sets a node's data (version + 1) as another client would.
+  void ExternalWrite(const std::string& path, const std::string& data);
+  // Runs `f` once, just before the next Write() is applied (another writer getting there
+  // between a read and a compare-and-set).
+  void BeforeNextWrite(std::function<void()> f);
   // The next `n` operations fail with `error` without being applied (kConnectionLoss after
   // applying when `apply` — the answer was lost).
   void FailNext(int n, RegError error, bool apply = false);
@@ -65,6 +72,7 @@ class FakeRegistry : public RegistryStore {
   int fail_n_ = 0;
   RegError fail_error_ = RegError::kOk;
   bool fail_apply_ = false;
+  std::function<void()> before_write_;
   bool connected_ = true;
   uint64_t reconnects_ = 0;  // every handle shares the one connection state
 };

@@ -174,3 +174,30 @@ TEST_F(ResolveTest, MessagesNameThePlace) {
 
 }  // namespace
 }  // namespace zkop::agent
+
+namespace zkop::agent {
+namespace {
+
+TEST_F(ResolveTest, InstanceModesNeedAnApplicationThatCanNameANode) {
+  const std::string base =
+      "zookeeper: {connect: 'zk:2181'}\nhost: 10.0.0.1\nservices:\n"
+      "  - {interface: a.B, methods: [m], port: 20880, application: 'x/y'}\n";
+  EXPECT_TRUE(Run(base)[0].config_error.empty());  // interface mode: only a URL parameter
+  auto d = Run(base + "registerMode: instance\n");
+  EXPECT_NE(d[0].config_error.str().find(
+                "services[0]: application \"x/y\" cannot name a ZooKeeper node (registerMode "
+                "instance"),
+            std::string::npos)
+      << d[0].config_error.str();
+  EXPECT_FALSE(
+      Run("zookeeper: {connect: 'zk:2181'}\nhost: 10.0.0.1\nregisterMode: all\n"
+          "services:\n  - {interface: a.B, methods: [m], port: 20880, application: '..'}\n")[0]
+          .config_error.empty());
+  EXPECT_TRUE(
+      Run("zookeeper: {connect: 'zk:2181'}\nhost: 10.0.0.1\nregisterMode: all\n"
+          "services:\n  - {interface: a.B, methods: [m], port: 20880, application: a.b-c}\n")[0]
+          .config_error.empty());
+}
+
+}  // namespace
+}  // namespace zkop::agent

@@ -318,3 +318,61 @@ TEST(Syncer, EarlierIncarnationsOfAnotherSessionAreReplacedAtOnce) {
 
 }  // namespace
 }  // namespace zkop::agent
+
+namespace zkop::agent {
+namespace {
+
+// Yields to a node whose data is not the one it would write (a provider's own registration).
+class YieldingNodes : public LiteralNodes {
+ public:
+  bool Yields(const NodeKey& key, std::string_view data) const override {
+    return data != Data(key);
+  }
+};
+
+TEST(Syncer, LeavesAProvidersOwnNodeAloneAndNeverDeletesIt) {
+  FakeRegistry reg;
+  YieldingNodes lit;
+  Syncer s(&reg, &lit, SyncOptions{}, [] {});
+  const std::string path = "/services/app/10.0.0.1:20880";
+  reg.CreateStale(path, "the provider's", 0x5151);
+  auto keys = lit.Keys({{path, "ours"}});
+  s.Sync(keys);
+  EXPECT_EQ(reg.Nodes().at(path).owner, 0x5151);
+  EXPECT_EQ(reg.Nodes().at(path).data, "the provider's");
+  EXPECT_EQ(s.stats().yielded, 1u);
+  EXPECT_EQ(s.Yielded(), keys);
+  // Anti-entropy and later rounds leave it alone too...
+  EXPECT_EQ(s.Verify(), 0u);
+  EXPECT_TRUE(s.Sync(keys));
+  EXPECT_EQ(reg.Nodes().at(path).owner, 0x5151);
+  // ...even after the provider's session removed it (no fight while the key stays).
+  reg.ExternalDelete(path);
+  s.Sync(keys);
+  s.Verify();
+  s.Sync(keys);
+  EXPECT_FALSE(reg.Nodes().count(path));
+  // Not desired any more, or shutdown: it is not the agent's to delete.
+  reg.CreateStale(path, "the provider's", 0x5151);
+  EXPECT_TRUE(s.Sync({}));
+  EXPECT_EQ(s.stats().yielded, 0u);
+  EXPECT_EQ(reg.Nodes().at(path).owner, 0x5151);
+  s.Sync(keys);
+  EXPECT_EQ(s.stats().yielded, 1u);
+  s.RemoveAll(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(reg.Nodes().at(path).owner, 0x5151);
+}
+
+TEST(Syncer, ReplacesAStaleNodeWithItsOwnData) {
+  FakeRegistry reg;
+  YieldingNodes lit;
+  Syncer s(&reg, &lit, SyncOptions{}, [] {});
+  const std::string path = "/services/app/10.0.0.1:20880";
+  reg.CreateStale(path, "ours", 0x5151);  // an earlier incarnation of the agent's node
+  ASSERT_TRUE(s.Sync(lit.Keys({{path, "ours"}})));
+  EXPECT_NE(reg.Nodes().at(path).owner, 0x5151);
+  EXPECT_EQ(s.stats().yielded, 0u);
+}
+
+}  // namespace
+}  // namespace zkop::agent

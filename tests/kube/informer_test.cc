@@ -198,5 +198,26 @@ TEST_F(InformerTest, ResyncAndLookups) {
   EXPECT_EQ(rec.Calls().size(), 3u);  // resyncs are not changes
 }
 
+TEST_F(InformerTest, TransformShapesWhatIsStoredAndHandled) {
+  Put("t1", "1", {{"app", "zk"}});
+  InformerOptions o = Options();
+  o.transform = [](Json& obj) {
+    obj.at("data")["k"] = Json::string("T" + obj.at("data").at("k").as_string());
+  };
+  Informer informer(client_, kCm, o);
+  Recorder rec;
+  informer.AddHandlers(rec.Handlers());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));
+  Set("t1", "2");  // a watch event goes through the transform too
+  EXPECT_EQ(rec.WaitFor(2), (std::vector<std::string>{"ADD t1=T1", "UPDATE t1=T2"}));
+  auto stored = informer.Get("default", "t1");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->at("data").at("k").as_string(), "T2");
+  // The stored copy keeps what lookups need: labels, namespace, resourceVersion.
+  ASSERT_EQ(informer.ListByLabels(*LabelSelector::Parse("app=zk")).size(), 1u);
+  EXPECT_FALSE(ResourceVersionOf(*stored).empty());
+}
+
 }  // namespace
 }  // namespace zkop::kube

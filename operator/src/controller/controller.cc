@@ -28,6 +28,19 @@ const char* ResultName(ReconcileOutcome::Result r) {
   return "?";
 }
 
+// What the caches keep of each object (see ObjectCache): everything but metadata.managedFields
+// (often the largest part of what a real API server sends) and a Pod's spec.
+void DropUnreadFields(kube::Json& obj) {
+  if (!obj.has_object_field("metadata")) return;
+  kube::Json& metadata = obj.at("metadata");
+  if (metadata.has_field("managedFields")) metadata.erase("managedFields");
+}
+
+void DropUnreadPodFields(kube::Json& obj) {
+  DropUnreadFields(obj);
+  if (obj.has_field("spec")) obj.erase("spec");
+}
+
 }  // namespace
 
 std::vector<kube::ResourceRef> Controller::OwnedKinds() {
@@ -49,6 +62,7 @@ Controller::Controller(std::shared_ptr<kube::Client> client, ControllerOptions o
     kube::InformerOptions io = options_.informer;
     io.ns = ns;
     io.label_selector.clear();
+    io.transform = DropUnreadFields;
     Watched cr{kube::resources::ZookeeperClusters(), ns, nullptr};
     cr.informer = std::make_unique<kube::Informer>(client_, cr.ref, io);
     cr.informer->AddHandlers(
@@ -67,6 +81,7 @@ Controller::Controller(std::shared_ptr<kube::Client> client, ControllerOptions o
     watched_.push_back(std::move(cr));
     io.label_selector = options_.owned_selector;
     for (const kube::ResourceRef& ref : OwnedKinds()) {
+      io.transform = ref.resource == "pods" ? DropUnreadPodFields : DropUnreadFields;
       Watched w{ref, ns, std::make_unique<kube::Informer>(client_, ref, io)};
       w.informer->AddHandlers(
           {.on_add =
@@ -195,9 +210,7 @@ std::vector<kube::Json> Controller::List(const kube::ResourceRef& ref, const std
                                          const kube::LabelSelector& selector) const {
   std::vector<kube::Json> out;
   for (const kube::Informer* informer : InformersFor(ref, ns)) {
-    for (kube::Json& obj : ns.empty() ? informer->List() : informer->ListNamespace(ns)) {
-      if (selector.Matches(kube::LabelsOf(obj))) out.push_back(std::move(obj));
-    }
+    for (kube::Json& obj : informer->ListByLabels(selector, ns)) out.push_back(std::move(obj));
   }
   return out;
 }

@@ -5,9 +5,12 @@
 #include <iterator>
 #include <map>
 
+#include "json_string.h"
 #include "zkop/dubbo/url_encode.h"
 
 namespace zkop::dubbo {
+
+using internal::AppendJsonString;
 
 namespace {
 
@@ -38,39 +41,6 @@ bool IsReserved(std::string_view w) {
       "this",     "throw",  "throws",     "transient", "try",        "void",      "volatile",
       "while",    "true",   "false",      "null"};
   return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          *out += "\\u00";
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 }  // namespace
@@ -167,8 +137,30 @@ bool IsJavaQualifiedName(std::string_view name) {
   }
 }
 
-std::string InstanceJson(const InstanceSpec& spec) {
-  std::string id = spec.host + ":" + std::to_string(spec.port);
+std::string MetadataServiceUrlParams(const InstanceSpec& spec) {
+  std::string protocol = spec.endpoints.empty() ? "dubbo" : spec.endpoints.front().protocol;
+  for (const auto& e : spec.endpoints) {
+    if (e.protocol == "dubbo") protocol = e.protocol;
+  }
+  // A LinkedHashMap: RegistryProtocol.DEFAULT_REGISTER_PROVIDER_KEYS order (application,
+  // group, deprecated and timestamp removed), then port and protocol.
+  std::string j = "{\"version\":";
+  AppendJsonString(kMetadataServiceVersion, &j);
+  j += ",\"dubbo\":";
+  AppendJsonString(kDubboProtocolVersion, &j);
+  if (!spec.release.empty()) {
+    j += ",\"release\":";
+    AppendJsonString(spec.release, &j);
+  }
+  j += ",\"side\":\"provider\",\"port\":";
+  AppendJsonString(std::to_string(spec.port), &j);
+  j += ",\"protocol\":";
+  AppendJsonString(protocol, &j);
+  return j + "}";
+}
+
+std::vector<std::pair<std::string, std::string>> InstanceMetadata(const InstanceSpec& spec) {
+  std::map<std::string, std::string, JavaLess> m;
   std::string endpoints = "[";
   for (size_t i = 0; i < spec.endpoints.size(); ++i) {
     if (i) endpoints += ",";
@@ -176,15 +168,18 @@ std::string InstanceJson(const InstanceSpec& spec) {
     AppendJsonString(spec.endpoints[i].protocol, &endpoints);
     endpoints += "}";
   }
-  endpoints += "]";
-  std::string protocol = spec.endpoints.empty() ? "dubbo" : spec.endpoints.front().protocol;
-  std::string url_params =
-      "{\"dubbo\":\"2.0.2\",\"port\":\"" + std::to_string(spec.port) + "\",\"protocol\":";
-  AppendJsonString(protocol, &url_params);
-  url_params += ",\"release\":";
-  AppendJsonString(spec.release, &url_params);
-  url_params += ",\"side\":\"provider\"}";
+  m["dubbo.endpoints"] = endpoints + "]";
+  m["dubbo.metadata-service.url-params"] = MetadataServiceUrlParams(spec);
+  m["dubbo.metadata.revision"] = spec.revision;
+  m["dubbo.metadata.storage-type"] = "remote";
+  m["meta-v"] = std::string(kMetadataServiceVersion);
+  m["timestamp"] = std::to_string(spec.timestamp_ms);
+  for (const auto& [k, v] : spec.instance_params) m[k] = v;
+  return {m.begin(), m.end()};
+}
 
+std::string InstanceJson(const InstanceSpec& spec) {
+  std::string id = spec.host + ":" + std::to_string(spec.port);
   std::string j = "{\"name\":";
   AppendJsonString(spec.application, &j);
   j += ",\"id\":";
@@ -197,17 +192,40 @@ std::string InstanceJson(const InstanceSpec& spec) {
   AppendJsonString(id, &j);
   j += ",\"name\":";
   AppendJsonString(spec.application, &j);
-  j += ",\"metadata\":{\"dubbo.endpoints\":";
-  AppendJsonString(endpoints, &j);
-  j += ",\"dubbo.metadata-service.url-params\":";
-  AppendJsonString(url_params, &j);
-  j += ",\"dubbo.metadata.revision\":";
-  AppendJsonString(spec.revision, &j);
-  j += ",\"dubbo.metadata.storage-type\":\"local\",\"timestamp\":";
-  AppendJsonString(std::to_string(spec.timestamp_ms), &j);
+  j += ",\"metadata\":{";
+  bool first = true;
+  for (const auto& [k, v] : InstanceMetadata(spec)) {
+    if (!first) j += ',';
+    first = false;
+    AppendJsonString(k, &j);
+    j += ':';
+    AppendJsonString(v, &j);
+  }
   j += "}},\"registrationTimeUTC\":" + std::to_string(spec.registration_time_ms);
   j += ",\"serviceType\":\"DYNAMIC\",\"uriSpec\":null}";
   return j;
+}
+
+// A scan, not a JSON reader: one string key of a node of at most 1 MB.
+std::string_view InstanceRevision(std::string_view json) {
+  static constexpr std::string_view kKey = "\"dubbo.metadata.revision\"";
+  size_t at = json.find(kKey);
+  if (at == std::string_view::npos) return {};
+  size_t pos = at + kKey.size();
+  auto skip = [&] {
+    while (pos < json.size() &&
+           (json[pos] == ' ' || json[pos] == '\n' || json[pos] == '\r' || json[pos] == '\t')) {
+      ++pos;
+    }
+  };
+  skip();
+  if (pos >= json.size() || json[pos] != ':') return {};
+  ++pos;
+  skip();
+  if (pos >= json.size() || json[pos] != '"') return {};
+  size_t end = json.find('"', pos + 1);
+  if (end == std::string_view::npos) return {};
+  return json.substr(pos + 1, end - pos - 1);  // revisions are hex digits: no escapes
 }
 
 std::string InstanceNodePath(std::string_view services_root, const InstanceSpec& spec) {

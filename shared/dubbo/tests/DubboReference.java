@@ -5,14 +5,27 @@
 //                                                   -> URL.encode(toFullString()) as Dubbo builds it
 //   properties  args: files   -> per file "FILE", then "hex(key) hex(value)" per entry, sorted,
 //                                or "ERROR <message>"
+//   metadata    stdin: per application "APP hex(app)", then per service "SERVICE hex(name)
+//               hex(group) hex(version) hex(protocol) port hex(path)" followed by its
+//               provider URL's "hex(key) hex(value)" lines
+//                 -> per application: hex(the string MetadataInfo.calAndGetRevision hashes),
+//                    the revision, and hex(the metadata report JSON)
+//   mapping     stdin: "hex(content) hex(app)" lines
+//                 -> per line: hex(new content) or "-" when the app is there already, then
+//                    the application names getAppNames reads from the result, hex, sorted
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.InputStreamReader;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 public class DubboReference {
   static String hex(String s) {
@@ -79,8 +92,192 @@ public class DubboReference {
         }
         break;
       }
+      case "metadata":
+        Metadata.run(in);
+        break;
+      case "mapping": {
+        for (String line; (line = in.readLine()) != null; ) {
+          String[] parts = line.split(" ", -1);
+          String content = unhex(parts[0]);
+          String app = unhex(parts[1]);
+          String updated = Metadata.map(content, app);
+          System.out.println(updated == null ? "-" : hex(updated));
+          StringBuilder names = new StringBuilder();
+          for (String n : Metadata.getAppNames(updated == null ? content : updated)) {
+            names.append(names.length() == 0 ? "" : " ").append(hex(n));
+          }
+          System.out.println(names);
+        }
+        break;
+      }
       default:
         throw new IllegalArgumentException("unknown mode " + args[0]);
+    }
+  }
+
+  // Dubbo 3.3's MetadataInfo / ServiceInfo revision path, restated on JDK types: the same
+  // filter (DefaultMetadataParamsFilter.serviceParamsExcluded with equalsIgnoreCase and
+  // contains), the same map types (HashMap, TreeMap), TreeMap.toString, MessageDigest MD5
+  // and MD5Utils' hex digits; MetadataServiceNameMapping.map and ServiceNameMapping.getAppNames.
+  static class Metadata {
+    static final String[] EXCLUDED = {
+      "monitor", "bind.ip", "bind.port", "qos.enable", "qos.host", "qos.port",
+      "qos.accept.foreign.ip", "validation", "interfaces", "pid", "timestamp",
+      "heartbeat.timeout", "ipv6"
+    };
+
+    static class ServiceInfo {
+      String name, group, version, protocol, path;
+      int port;
+      Map<String, String> params = new HashMap<>();
+
+      String serviceKey() {
+        StringBuilder b = new StringBuilder();
+        if (group != null && !group.isEmpty()) b.append(group).append('/');
+        b.append(name);
+        if (version != null && !version.isEmpty()) b.append(':').append(version);
+        return b.toString();
+      }
+
+      String matchKey() {
+        return protocol != null && !protocol.isEmpty() ? serviceKey() + ":" + protocol : serviceKey();
+      }
+
+      String toDescString() {
+        return matchKey() + port + path + new TreeMap<>(params);
+      }
+    }
+
+    static String md5(String input) throws Exception {
+      char[] hexDigits = "0123456789abcdef".toCharArray();
+      byte[] md5 = MessageDigest.getInstance("MD5").digest(input.getBytes(StandardCharsets.UTF_8));
+      char[] str = new char[md5.length * 2];
+      int k = 0;
+      for (byte b : md5) {
+        str[k++] = hexDigits[b >>> 4 & 0xf];
+        str[k++] = hexDigits[b & 0xf];
+      }
+      return new String(str);
+    }
+
+    static void json(StringBuilder b, String s) {
+      b.append('"');
+      for (char c : s.toCharArray()) {
+        if (c == '"') b.append("\\\"");
+        else if (c == '\\') b.append("\\\\");
+        else if (c == '\n') b.append("\\n");
+        else if (c == '\r') b.append("\\r");
+        else if (c == '\t') b.append("\\t");
+        else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+        else b.append(c);
+      }
+      b.append('"');
+    }
+
+    static void run(BufferedReader in) throws Exception {
+      String app = null;
+      List<ServiceInfo> order = new ArrayList<>();
+      ServiceInfo current = null;
+      for (String line; (line = in.readLine()) != null; ) {
+        if (line.isEmpty()) continue;
+        String[] p = line.split(" ", -1);
+        if (p[0].equals("APP")) {
+          if (app != null) print(app, order);
+          app = unhex(p[1]);
+          order = new ArrayList<>();
+        } else if (p[0].equals("SERVICE")) {
+          current = new ServiceInfo();
+          current.name = unhex(p[1]);
+          current.group = unhex(p[2]);
+          current.version = unhex(p[3]);
+          current.protocol = unhex(p[4]);
+          current.port = Integer.parseInt(p[5]);
+          current.path = unhex(p[6]);
+          order.add(current);
+        } else {
+          String key = unhex(p[0]);
+          boolean add = true;
+          for (String ex : EXCLUDED) {
+            if (key.equalsIgnoreCase(ex) || key.contains("." + ex)) add = false;
+          }
+          if (add) current.params.put(key, unhex(p[1]));
+        }
+      }
+      if (app != null) print(app, order);
+    }
+
+    static void print(String app, List<ServiceInfo> order) throws Exception {
+      Map<String, ServiceInfo> services = new HashMap<>();
+      for (ServiceInfo s : order) services.put(s.matchKey(), s);
+      StringBuilder sb = new StringBuilder();
+      sb.append(app);
+      for (Map.Entry<String, ServiceInfo> e : new TreeMap<>(services).entrySet()) {
+        sb.append(e.getValue().toDescString());
+      }
+      String revision = services.isEmpty() ? "0" : md5(sb.toString());
+      System.out.println(hex(sb.toString()));
+      System.out.println(revision);
+      StringBuilder j = new StringBuilder("{\"app\":");
+      json(j, app);
+      j.append(",\"revision\":");
+      json(j, revision);
+      j.append(",\"services\":{");
+      boolean first = true;
+      for (Map.Entry<String, ServiceInfo> e : new TreeMap<>(services).entrySet()) {
+        ServiceInfo s = e.getValue();
+        if (!first) j.append(',');
+        first = false;
+        json(j, e.getKey());
+        j.append(":{");
+        if (!s.group.isEmpty()) {
+          j.append("\"group\":");
+          json(j, s.group);
+          j.append(',');
+        }
+        j.append("\"name\":");
+        json(j, s.name);
+        j.append(",\"params\":{");
+        boolean firstParam = true;
+        for (Map.Entry<String, String> p : new TreeMap<>(s.params).entrySet()) {
+          if (!firstParam) j.append(',');
+          firstParam = false;
+          json(j, p.getKey());
+          j.append(':');
+          json(j, p.getValue());
+        }
+        j.append("},\"path\":");
+        json(j, s.path);
+        j.append(",\"port\":").append(s.port).append(",\"protocol\":");
+        json(j, s.protocol);
+        if (!s.version.isEmpty()) {
+          j.append(",\"version\":");
+          json(j, s.version);
+        }
+        j.append('}');
+      }
+      j.append("}}");
+      System.out.println(hex(j.toString()));
+    }
+
+    // MetadataServiceNameMapping.map's compare-and-set body: null when nothing to write.
+    static String map(String oldConfigContent, String appName) {
+      String newConfigContent = appName;
+      if (oldConfigContent != null && !oldConfigContent.isEmpty()) {
+        for (String oldAppName : oldConfigContent.split(",")) {
+          if (oldAppName.trim().equals(appName)) return null;
+        }
+        newConfigContent = oldConfigContent + "," + appName;
+      }
+      return newConfigContent;
+    }
+
+    static TreeSet<String> getAppNames(String content) {
+      TreeSet<String> names = new TreeSet<>();
+      if (content == null || content.trim().isEmpty()) return names;
+      for (String n : content.split(",")) {
+        if (!n.trim().isEmpty()) names.add(n.trim());
+      }
+      return names;
     }
   }
 }

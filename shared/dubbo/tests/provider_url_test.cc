@@ -159,6 +159,23 @@ TEST(Instance, CuratorServiceInstanceJson) {
   EXPECT_EQ(endpoints.at(0).at("port").as_integer(), 20880);
   EXPECT_EQ(text.rfind("{\"name\":\"demo-provider\",\"id\":\"10.0.0.7:20880\",\"address\"", 0), 0u);
   EXPECT_EQ(InstanceNodePath("/services", s), "/services/demo-provider/10.0.0.7:20880");
+  // Every key Dubbo 3.3 writes for a provider whose metadata is in the metadata report, in
+  // getSortedMetadata's (TreeMap) order; url-params in MetadataService URL order.
+  EXPECT_NE(
+      text.find(
+          "\"metadata\":{\"dubbo.endpoints\":\"[{\\\"port\\\":20880,\\\"protocol\\\":"
+          "\\\"dubbo\\\"}]\",\"dubbo.metadata-service.url-params\":\"{\\\"version\\\":"
+          "\\\"1.0.0\\\",\\\"dubbo\\\":\\\"2.0.2\\\",\\\"release\\\":\\\"3.2.0\\\","
+          "\\\"side\\\":\\\"provider\\\",\\\"port\\\":\\\"20880\\\",\\\"protocol\\\":"
+          "\\\"dubbo\\\"}\",\"dubbo.metadata.revision\":\"abc\",\"dubbo.metadata.storage-type\":"
+          "\"remote\",\"meta-v\":\"1.0.0\",\"timestamp\":\"1\"}}"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(InstanceRevision(text), "abc");
+  EXPECT_EQ(InstanceRevision("{\"dubbo.metadata.revision\" : \"x1\"}"), "x1");
+  EXPECT_EQ(InstanceRevision("{\"dubbo.metadata.revision\":1}"), "");
+  EXPECT_EQ(InstanceRevision("{\"dubbo.metadata.revision\":\"unterminated"), "");
+  EXPECT_EQ(InstanceRevision(""), "");
 }
 
 }  // namespace

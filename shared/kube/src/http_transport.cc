@@ -5,6 +5,8 @@
 #include <cpprest/rawptrstream.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/ssl.hpp>
 #include <mutex>
@@ -25,10 +27,48 @@ std::string Lower(std::string s) {
   return s;
 }
 
-void ApplyTls(const TlsConfig& tls, boost::asio::ssl::context& ctx) {
-  if (!tls.ca_pem.empty()) {
-    ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem));
+// The certificate authorities a kubeconfig names, parsed once and shared by every TLS context
+// the transport makes (cpprestsdk makes one per connection, and each watch is a connection).
+// As client-go does, a configured CA replaces the system's trust store instead of adding to
+// it: a kubeconfig's CA is the only issuer its API server's certificate may have. This also
+// keeps each connection from holding its own parse of the system bundle (~1 MB each).
+class TrustStore {
+ public:
+  // Throws std::runtime_error naming what did not parse.
+  explicit TrustStore(const std::string& ca_pem) : store_(X509_STORE_new()) {
+    if (store_ == nullptr) throw std::runtime_error("out of memory for the CA store");
+    BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+    int added = 0;
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      const int ok = X509_STORE_add_cert(store_, cert);
+      X509_free(cert);
+      if (ok != 1) break;
+      ++added;
+    }
+    BIO_free(bio);
+    ERR_clear_error();  // the PEM end-of-input "error" that ends the loop
+    if (added == 0) {
+      X509_STORE_free(store_);
+      throw std::runtime_error("no PEM certificate in the certificate authority data");
+    }
   }
+  ~TrustStore() { X509_STORE_free(store_); }
+  TrustStore(const TrustStore&) = delete;
+  TrustStore& operator=(const TrustStore&) = delete;
+
+  // Makes `ctx` trust exactly this store (the context takes a reference; the default paths
+  // cpprestsdk loaded are released).
+  void InstallInto(boost::asio::ssl::context& ctx) const {
+    X509_STORE_up_ref(store_);
+    SSL_CTX_set_cert_store(ctx.native_handle(), store_);
+  }
+
+ private:
+  X509_STORE* store_;
+};
+
+void ApplyTls(const TlsConfig& tls, const TrustStore* trust, boost::asio::ssl::context& ctx) {
+  if (trust != nullptr) trust->InstallInto(ctx);
   if (!tls.client_cert_pem.empty()) {
     ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem));
     ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem);
@@ -125,8 +165,9 @@ class CppRestLineStream : public LineStream {
 
 class CppRestTransport : public Transport {
  public:
-  CppRestTransport(ClientConfig config, std::string user_agent)
-      : config_(std::move(config)), user_agent_(std::move(user_agent)) {}
+  CppRestTransport(ClientConfig config, std::string user_agent,
+                   std::shared_ptr<const TrustStore> trust)
+      : config_(std::move(config)), user_agent_(std::move(user_agent)), trust_(std::move(trust)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
     auto client = ClientFor(request.timeout);
@@ -168,8 +209,9 @@ class CppRestTransport : public Transport {
     http_client_config c;
     c.set_timeout(timeout);
     c.set_validate_certificates(!config_.tls.insecure_skip_verify);
-    TlsConfig tls = config_.tls;
-    c.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) { ApplyTls(tls, ctx); });
+    c.set_ssl_context_callback([tls = config_.tls, trust = trust_](boost::asio::ssl::context& ctx) {
+      ApplyTls(tls, trust.get(), ctx);
+    });
     return c;
   }
 
@@ -207,6 +249,7 @@ class CppRestTransport : public Transport {
 
   ClientConfig config_;
   std::string user_agent_;
+  std::shared_ptr<const TrustStore> trust_;  // null: the system's trust store
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<http_client>> clients_;
 };
@@ -219,16 +262,18 @@ std::shared_ptr<Transport> NewHttpTransport(const ClientConfig& config, std::str
         config.source, 0, 0, "server",
         "expected a URL starting with https:// or http://, found \"" + config.server + "\"");
   }
+  std::shared_ptr<const TrustStore> trust;
   try {
+    if (!config.tls.ca_pem.empty()) trust = std::make_shared<const TrustStore>(config.tls.ca_pem);
     boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
-    ApplyTls(config.tls, probe);
+    ApplyTls(config.tls, trust.get(), probe);
   } catch (const std::exception& e) {
     throw zkop::config::ConfigError(config.source, 0, 0, "tls",
                                     std::string("the CA / client certificate / key does not "
                                                 "load: ") +
                                         e.what());
   }
-  return std::make_shared<CppRestTransport>(config, std::move(user_agent));
+  return std::make_shared<CppRestTransport>(config, std::move(user_agent), std::move(trust));
 }
 
 }  // namespace zkop::kube

@@ -13,6 +13,30 @@ std::string KeyOf(const Json& obj) {
 
 }  // namespace
 
+Informer::Entry Informer::MakeEntry(const Json& obj) {
+  std::string labels;
+  for (const auto& [key, value] : LabelsOf(obj)) {
+    labels.append(key).push_back('\0');
+    labels.append(value).push_back('\0');
+  }
+  return Entry{obj.serialize(), ResourceVersionOf(obj), std::move(labels)};
+}
+
+std::map<std::string, std::string> Informer::LabelsOfEntry(const Entry& entry) {
+  std::map<std::string, std::string> out;
+  const std::string& s = entry.labels;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t key_end = s.find('\0', pos);
+    const size_t value_end = s.find('\0', key_end + 1);
+    out.emplace(s.substr(pos, key_end - pos), s.substr(key_end + 1, value_end - key_end - 1));
+    pos = value_end + 1;
+  }
+  return out;
+}
+
+Json Informer::Parse(const Entry& entry) { return Json::parse(entry.text); }
+
 Informer::Informer(std::shared_ptr<Client> client, ResourceRef ref, InformerOptions options)
     : client_(std::move(client)), ref_(std::move(ref)), options_(std::move(options)) {}
 
@@ -53,31 +77,30 @@ std::optional<Json> Informer::Get(const std::string& ns, const std::string& name
   std::lock_guard<std::mutex> lock(mu_);
   auto it = store_.find(ns.empty() ? name : ns + "/" + name);
   if (it == store_.end()) return std::nullopt;
-  return it->second;
+  return Parse(it->second);
 }
 
 std::vector<Json> Informer::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
-  for (const auto& [key, obj] : store_) out.push_back(obj);
+  for (const auto& [key, entry] : store_) out.push_back(Parse(entry));
   return out;
 }
 
 std::vector<Json> Informer::ListNamespace(const std::string& ns) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Json> out;
-  for (auto it = store_.lower_bound(ns + "/"); it != store_.end(); ++it) {
-    if (!it->first.starts_with(ns + "/")) break;
-    out.push_back(it->second);
-  }
-  return out;
+  return ListByLabels(LabelSelector(), ns);
 }
 
-std::vector<Json> Informer::ListByLabels(const LabelSelector& selector) const {
+std::vector<Json> Informer::ListByLabels(const LabelSelector& selector,
+                                         const std::string& ns) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
-  for (const auto& [key, obj] : store_) {
-    if (selector.Matches(LabelsOf(obj))) out.push_back(obj);
+  const std::string prefix = ns.empty() ? "" : ns + "/";
+  for (auto it = store_.lower_bound(prefix); it != store_.end(); ++it) {
+    if (!it->first.starts_with(prefix)) break;
+    if (selector.empty() || selector.Matches(LabelsOfEntry(it->second))) {
+      out.push_back(Parse(it->second));
+    }
   }
   return out;
 }
@@ -110,14 +133,14 @@ bool Informer::Relist(const std::stop_token& stop, Backoff& backoff) {
     if (list.ok()) {
       std::vector<Json> items;
       if (list.value().has_array_field("items")) {
-        for (const Json& item : list.value().at("items").as_array()) items.push_back(item);
+        for (Json& item : list.value().at("items").as_array()) items.push_back(std::move(item));
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
         stats_.lists++;
         stats_.resource_version = ResourceVersionOf(list.value());
       }
-      Replace(items);
+      Replace(std::move(items));
       return true;
     }
     if (!SleepFor(backoff.Delay(attempt), stop)) return false;
@@ -167,12 +190,12 @@ bool Informer::WatchOnce(const std::stop_token& stop, Backoff& backoff) {
       return false;
     }
     if (!ev.value()) return false;  // the server's timeout: resume
-    Apply(*ev.value());
+    Apply(std::move(*ev.value()));
   }
   return false;
 }
 
-void Informer::Apply(const WatchEvent& event) {
+void Informer::Apply(WatchEvent event) {
   std::string rv = event.ResourceVersion();
   if (event.type == WatchEvent::Type::kBookmark) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -180,9 +203,10 @@ void Informer::Apply(const WatchEvent& event) {
     if (!rv.empty()) stats_.resource_version = rv;
     return;
   }
+  if (options_.transform) options_.transform(event.object);
   std::lock_guard<std::mutex> dispatch(dispatch_mu_);
   std::string key = KeyOf(event.object);
-  std::optional<Json> old;
+  std::optional<Entry> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!rv.empty()) stats_.resource_version = rv;
@@ -192,51 +216,55 @@ void Informer::Apply(const WatchEvent& event) {
       if (!old) return;  // never delivered: nothing to take back
       store_.erase(it);
     } else {
-      if (old && ResourceVersionOf(*old) == rv) return;  // a replay
-      store_[key] = event.object;
+      if (old && old->resource_version == rv) return;  // a replay
+      store_[key] = MakeEntry(event.object);
     }
   }
   for (const EventHandlers& h : handlers_) {
     if (event.type == WatchEvent::Type::kDeleted) {
       if (h.on_delete) h.on_delete(event.object);
     } else if (old) {
-      if (h.on_update) h.on_update(*old, event.object);
+      if (h.on_update) h.on_update(Parse(*old), event.object);
     } else if (h.on_add) {
       h.on_add(event.object);
     }
   }
 }
 
-void Informer::Replace(const std::vector<Json>& items) {
+void Informer::Replace(std::vector<Json> items) {
   std::lock_guard<std::mutex> dispatch(dispatch_mu_);
-  std::map<std::string, Json> fresh;
-  for (const Json& item : items) fresh[KeyOf(item)] = item;
-  std::vector<Json> deleted, added;
-  std::vector<std::pair<Json, Json>> updated;
+  std::map<std::string, Entry> fresh;
+  for (Json& item : items) {
+    if (options_.transform) options_.transform(item);
+    fresh[KeyOf(item)] = MakeEntry(item);
+  }
+  items.clear();
+  std::vector<Entry> deleted, added;
+  std::vector<std::pair<Entry, Entry>> updated;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [key, obj] : store_) {
-      if (!fresh.count(key)) deleted.push_back(obj);
+    for (const auto& [key, entry] : store_) {
+      if (!fresh.count(key)) deleted.push_back(entry);
     }
-    for (const auto& [key, obj] : fresh) {
+    for (const auto& [key, entry] : fresh) {
       auto it = store_.find(key);
       if (it == store_.end()) {
-        added.push_back(obj);
-      } else if (ResourceVersionOf(it->second) != ResourceVersionOf(obj)) {
-        updated.emplace_back(it->second, obj);
+        added.push_back(entry);
+      } else if (it->second.resource_version != entry.resource_version) {
+        updated.emplace_back(it->second, entry);
       }
     }
     store_ = std::move(fresh);
   }
   for (const EventHandlers& h : handlers_) {
-    for (const Json& obj : deleted) {
-      if (h.on_delete) h.on_delete(obj);
+    for (const Entry& entry : deleted) {
+      if (h.on_delete) h.on_delete(Parse(entry));
     }
-    for (const auto& [old_obj, new_obj] : updated) {
-      if (h.on_update) h.on_update(old_obj, new_obj);
+    for (const auto& [old_entry, new_entry] : updated) {
+      if (h.on_update) h.on_update(Parse(old_entry), Parse(new_entry));
     }
-    for (const Json& obj : added) {
-      if (h.on_add) h.on_add(obj);
+    for (const Entry& entry : added) {
+      if (h.on_add) h.on_add(Parse(entry));
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,4 +1,5 @@
-// The agent daemon loop: probe the ports, decide, sync the registry, export metrics —
+// The agent daemon loop: probe the ports, decide, publish the Dubbo 3 metadata of its
+// instances (registerMode instance | all), sync the registry, export metrics —
 // every probeInterval, at once when a session changes, and an anti-entropy Verify every
 // verifyInterval. On Stop() it removes its registrations first and then closes its sessions,
 // within shutdownTimeout.
@@ -18,6 +19,7 @@
 #include "zkop/agent/config.h"
 #include "zkop/agent/desired.h"
 #include "zkop/agent/diagnose.h"
+#include "zkop/agent/metadata_publisher.h"
 #include "zkop/agent/metrics.h"
 #include "zkop/agent/probe.h"
 #include "zkop/agent/registry.h"
@@ -52,6 +54,10 @@ class Agent {
  private:
   void Round(bool verify);
   void LogChanges(const Diagnosis& diagnosis);
+  // Dubbo 3 metadata report and mapping of the desired instances; drops from `desired` the
+  // instances whose metadata report is not in ZooKeeper yet.
+  void PublishMetadata(std::vector<NodeKey>& desired, bool verify);
+  void LogYielded();
 
   AgentConfig config_;
   std::vector<Declared> declared_;
@@ -59,6 +65,9 @@ class Agent {
   AgentMetrics metrics_;
   Registrations registrations_;  // renders syncer_'s nodes from config_ and declared_
   Syncer syncer_;
+  MetadataPublisher publisher_;
+  std::vector<NodeKey> last_yielded_;
+  bool publish_ok_ = true;         // the last metadata publish wrote everything
   std::vector<size_t> last_seen_;  // per service: hash of the state last logged
   std::vector<std::string> last_conflicts_;
   std::mutex mu_;

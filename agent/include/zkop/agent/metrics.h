@@ -14,6 +14,12 @@
 //   zkop_agent_restored_total                      nodes re-created (deleted or stale)
 //   zkop_agent_session_path_bytes{session}         ephemeral path bytes per session
 //   zkop_agent_session_path_budget_bytes           the per-session budget
+//   zkop_agent_yielded_instances                   instances left to the provider's own
+//                                                  registration
+//   zkop_agent_metadata_writes_total{node}         Dubbo 3 metadata nodes written (report,
+//                                                  mapping)
+//   zkop_agent_mapping_cas_retries_total           mapping compare-and-sets lost to another
+//                                                  writer
 //
 // Threading: Observe* are called by the agent loop; scrapes read concurrently (the
 // prometheus-cpp types are thread-safe).
@@ -31,6 +37,7 @@
 #include <vector>
 
 #include "zkop/agent/diagnose.h"
+#include "zkop/agent/metadata_publisher.h"
 #include "zkop/agent/syncer.h"
 
 namespace zkop::agent {
@@ -42,6 +49,7 @@ class AgentMetrics {
 
   void ObserveServices(const Diagnosis& diagnosis);
   void ObserveSync(const SyncStats& stats, double seconds);
+  void ObservePublish(const PublishStats& stats);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -57,7 +65,11 @@ class AgentMetrics {
   prometheus::Counter* restored_;
   prometheus::Family<prometheus::Gauge>* path_bytes_;
   std::map<std::string, prometheus::Gauge*> path_bytes_by_session_;
+  prometheus::Gauge* yielded_;
+  prometheus::Family<prometheus::Counter>* metadata_writes_;
+  prometheus::Counter* cas_retries_;
   SyncStats last_;
+  PublishStats last_publish_;
 };
 
 }  // namespace zkop::agent

@@ -46,6 +46,11 @@ class NodeRenderer {
   // such an incarnation. Must be thread-safe (called on registry threads) and never say
   // yes for a node of another host or port.
   virtual bool IsIncarnation(const NodeKey&, std::string_view /*name*/) const { return false; }
+  // True when a node found at Path(key), owned by a session that is not the engine's and
+  // holding `data`, is someone else's registration (a provider that registers itself): the
+  // engine then leaves it alone — neither replaces nor deletes it — for as long as `key`
+  // stays desired. Otherwise such a node is stale and replaced.
+  virtual bool Yields(const NodeKey&, std::string_view /*data*/) const { return false; }
 };
 
 // A renderer over explicit (path, data) pairs, for tools, benchmarks and tests: Keys() turns

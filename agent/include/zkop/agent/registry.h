@@ -21,6 +21,7 @@ enum class RegError {
   kNoNode,          // the node, or for a create its parent, does not exist
   kConnectionLoss,  // outcome unknown; the session may survive
   kSessionExpired,  // the session is gone (its ephemeral nodes too)
+  kBadVersion,      // a conditional write found another version (compare-and-set lost)
   kClosed,          // the session was closed by us
   kOther,           // anything else (see detail)
 };
@@ -36,6 +37,13 @@ struct NodeSpec {
   std::string path;
   std::string data;
   bool persistent = false;  // a parent directory; ephemeral (owned by the session) otherwise
+};
+
+// A node as read: its data, data version and ephemeralOwner (0 for a persistent node).
+struct NodeRead {
+  std::string data;
+  int32_t version = 0;
+  int64_t owner = 0;
 };
 
 // One ZooKeeper session. After expiry the implementation creates a new session by itself;
@@ -65,6 +73,13 @@ class RegistrySession {
                         std::function<void(RegStatus, std::vector<std::string>)> done) = 0;
   // The ephemeralOwner of `path` (0 for a persistent node); kNoNode when absent.
   virtual void Owner(std::string path, std::function<void(RegStatus, int64_t owner)> done) = 0;
+  // The data, version and owner of `path`; kNoNode when absent. The data is bounded by the
+  // server's jute.maxbuffer (1 MB).
+  virtual void Read(std::string path, std::function<void(RegStatus, NodeRead)> done) = 0;
+  // Sets the data of `path` when its version is `version` (-1: any); kBadVersion when it is
+  // not, kNoNode when absent.
+  virtual void Write(std::string path, std::string data, int32_t version,
+                     std::function<void(RegStatus)> done) = 0;
   // Closes the session: its ephemeral nodes go at once. Bounded by the implementation's
   // operation timeout. Idempotent.
   virtual void Close() = 0;

@@ -15,7 +15,10 @@
 //    assumed to, and a batch whose assumption was wrong is repaired (parents ensured, then
 //    node by node). A failed batch is retried node by node to find and resolve the culprit.
 //  - Anti-entropy (Verify): every owned node is checked (pipelined exists); a missing node
-//    is re-created, a node owned by another (earlier) session is deleted and re-created.
+//    is re-created, a node owned by another (earlier) session is deleted and re-created —
+//    unless the renderer says it Yields to it (NodeRenderer::Yields: a provider's own
+//    registration), then the node is left alone while its key stays desired, and never
+//    deleted (it is not the engine's).
 //  - Earlier incarnations: when a node is created, its directory is listed (in parallel with
 //    the creates) and nodes the renderer calls incarnations of the same registration
 //    (NodeRenderer::IsIncarnation: a Dubbo provider with another pid or timestamp, left by
@@ -75,8 +78,11 @@ struct SyncStats {
   std::map<std::string, uint64_t> errors;  // by reason (RegErrorName or "timeout")
   uint64_t restored = 0;                   // nodes re-created by Verify (deleted or stale)
   uint64_t replaced_incarnations = 0;      // earlier incarnations deleted (also in restored)
+  size_t yielded = 0;                      // desired nodes left to another session (Yields)
   bool last_sync_ok = false;
 };
+
+class Pending;  // async answers, applied on the calling thread (pending.h)
 
 class Syncer {
  public:
@@ -96,6 +102,11 @@ class Syncer {
   bool RemoveAll(std::chrono::steady_clock::time_point deadline);
 
   SyncStats stats() const;
+  // The desired nodes left to another session's registration (NodeRenderer::Yields).
+  std::vector<NodeKey> Yielded() const;
+  // The first session (opened when there is none; it is kept for the agent's lifetime), for
+  // writes that are not ephemeral registrations. Null only before the store opened one.
+  RegistrySession* PrimarySession();
   // True when at least one session exists and all sessions are connected.
   bool SessionsUp() const;
 
@@ -110,15 +121,15 @@ class Syncer {
   };
   struct Entry {
     uint32_t shard = 0;
-    uint32_t cost = 0;   // path bytes
-    uint64_t round = 0;  // the last Sync that desired it
-    bool owned = false;  // known to exist and be owned by the shard's current session
-    bool swept = false;  // its directory was searched for earlier incarnations
+    uint32_t cost = 0;     // path bytes
+    uint64_t round = 0;    // the last Sync that desired it
+    bool owned = false;    // known to exist and be owned by the shard's current session
+    bool yielded = false;  // another session's registration is there: left alone
+    bool swept = false;    // its directory was searched for earlier incarnations
   };
   using Entries = std::unordered_map<NodeKey, Entry, NodeKeyHash>;
-  class Pending;  // async answers, applied on the syncer thread
-  struct Item;    // a node to create, with its rendered path
-  struct Plan;    // which parents exist, are absent, or are assumed to exist
+  struct Item;  // a node to create, with its rendered path
+  struct Plan;  // which parents exist, are absent, or are assumed to exist
 
   void CheckSessions();
   // True when a session's id is no longer the one CheckSessions saw (expired or replaced):
@@ -145,6 +156,7 @@ class Syncer {
                    std::chrono::steady_clock::time_point deadline);
   void SetOwned(Entry& e, bool owned);
   void MarkOwned(const NodeKey& key, size_t shard);
+  void MarkYielded(const NodeKey& key);
   void Forget(const NodeKey& key);
   // Deletes the nodes of `keys` (by shard), forgetting each one confirmed gone.
   bool DeleteNodes(std::map<size_t, std::vector<NodeKey>> keys,
@@ -158,6 +170,7 @@ class Syncer {
   std::function<void()> wake_;
   std::vector<std::unique_ptr<Shard>> shards_;
   Entries entries_;
+  size_t yielded_ = 0;  // entries yielded
   uint64_t round_ = 0;
   // Parents known to exist, by hash of the path, sorted: 20,000 parents are 160 KB in one
   // block, where a node-based set would scatter ~1 MB over the heap (and pin its pages). A

@@ -27,7 +27,10 @@ namespace zkop::op {
 
 using kube::Json;
 
-// Read access to the watched objects. Thread-safe; returns copies.
+// Read access to the watched objects. Thread-safe; returns copies. What the caches keep of an
+// object is everything but metadata.managedFields and, for Pods, spec: the operator never reads
+// a live Pod's spec (a Pod is compared with its desired form by its template-hash annotation),
+// and dropping it is most of what a cached Pod would cost.
 class ObjectCache {
  public:
   virtual ~ObjectCache() = default;
@@ -48,7 +51,7 @@ struct ReconcileOutcome {
   enum class Result { kSuccess, kRequeue, kError };
   Result result = Result::kSuccess;
   std::chrono::milliseconds requeue_after{0};  // kRequeue only
-  std::string error;                            // kError only: what failed
+  std::string error;                           // kError only: what failed
 
   static ReconcileOutcome Done() { return {}; }
   static ReconcileOutcome RequeueAfter(std::chrono::milliseconds after) {

@@ -19,6 +19,8 @@ namespace zkop::dubbo {
 
 // Dubbo's protocol version parameter ("dubbo=2.0.2").
 inline constexpr std::string_view kDubboProtocolVersion = "2.0.2";
+// MetadataService.VERSION: the instance's `meta-v` and the url-params' "version".
+inline constexpr std::string_view kMetadataServiceVersion = "1.0.0";
 
 struct ProviderSpec {
   std::string protocol = "dubbo";
@@ -72,13 +74,27 @@ struct InstanceSpec {
   int port = 0;  // the instance's main port
   std::vector<InstanceEndpoint> endpoints;
   std::string release;
-  std::string revision;  // dubbo.metadata.revision
+  std::string revision;  // dubbo.metadata.revision (metadata.h Revision)
   int64_t timestamp_ms = 0;
   int64_t registration_time_ms = 0;
+  // Instance parameters the services' URLs carry (DefaultMetadataParamsFilter's included
+  // instance params besides timestamp: heartbeat.timeout, ipv6).
+  std::vector<std::pair<std::string, std::string>> instance_params;
 };
 
+// The instance metadata Dubbo 3.3 writes for a provider whose metadata is in the metadata
+// report, in key order (DefaultServiceInstance.getSortedMetadata): dubbo.endpoints
+// (ProtocolPortsMetadataCustomizer), dubbo.metadata-service.url-params and meta-v
+// (MetadataServiceURLParamsMetadataCustomizer), dubbo.metadata.revision,
+// dubbo.metadata.storage-type=remote, timestamp and the instance params.
+std::vector<std::pair<std::string, std::string>> InstanceMetadata(const InstanceSpec& spec);
+// dubbo.metadata-service.url-params: ServiceInstanceMetadataUtils.getMetadataServiceParameter
+// of the MetadataService URL (version 1.0.0) on the dubbo endpoint (else the first).
+std::string MetadataServiceUrlParams(const InstanceSpec& spec);
 // Curator ServiceInstance JSON of a Dubbo 3 application-level instance.
 std::string InstanceJson(const InstanceSpec& spec);
+// The dubbo.metadata.revision of a Curator instance JSON written by anyone ("" when none).
+std::string_view InstanceRevision(std::string_view json);
 // <servicesRoot>/<application>/<host>:<port>
 std::string InstanceNodePath(std::string_view services_root, const InstanceSpec& spec);
 

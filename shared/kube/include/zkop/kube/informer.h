@@ -15,6 +15,10 @@
 //  - Resync (if enabled) calls on_update(obj, obj) for every cached object
 //    every period, serialized with the other handler calls.
 //  - The store getters are thread-safe and return copies.
+//  - Memory: the store keeps each object as compact JSON text plus its labels, not as a
+//    parsed tree (a cpprestsdk tree takes several times the text's size); getters parse on
+//    the way out, which costs about what copying a tree would. A `transform` drops what a
+//    controller never reads (e.g. metadata.managedFields) before anything is kept or handled.
 #pragma once
 
 #include <condition_variable>
@@ -39,6 +43,10 @@ struct InformerOptions {
   // Server-side watch timeout: each watch asks for a random value in [t, 2t).
   std::chrono::seconds watch_timeout{300};
   int64_t page_size = 500;
+  // Applied to every object the informer receives, before it is stored and before handlers
+  // see it (client-go's SetTransform). Must keep metadata.namespace, name, labels and
+  // resourceVersion. Runs on the informer's thread.
+  std::function<void(Json& obj)> transform;
   Backoff::Options backoff{std::chrono::milliseconds(200), std::chrono::seconds(10), 2.0, 0.2};
 };
 
@@ -68,7 +76,9 @@ class Informer {
   std::optional<Json> Get(const std::string& ns, const std::string& name) const;
   std::vector<Json> List() const;
   std::vector<Json> ListNamespace(const std::string& ns) const;
-  std::vector<Json> ListByLabels(const LabelSelector& selector) const;
+  // Objects whose labels match, in namespace `ns` ("" = every namespace); only the matching
+  // objects are parsed.
+  std::vector<Json> ListByLabels(const LabelSelector& selector, const std::string& ns = "") const;
 
   struct Stats {
     int64_t lists = 0;             // successful lists (1 + relists)
@@ -85,8 +95,18 @@ class Informer {
   bool Relist(const std::stop_token& stop, Backoff& backoff);
   // Watches until the stream ends; returns true when a relist is needed.
   bool WatchOnce(const std::stop_token& stop, Backoff& backoff);
-  void Apply(const WatchEvent& event);
-  void Replace(const std::vector<Json>& items);
+  // One cached object: compact JSON text, with what lookups need without parsing it.
+  struct Entry {
+    std::string text;
+    std::string resource_version;
+    std::string labels;  // "key\0value\0..." in key order: one allocation instead of a map's
+  };
+  static std::map<std::string, std::string> LabelsOfEntry(const Entry& entry);
+  static Entry MakeEntry(const Json& obj);
+  static Json Parse(const Entry& entry);
+
+  void Apply(WatchEvent event);
+  void Replace(std::vector<Json> items);
   void ResyncLoop(std::stop_token stop);
 
   std::shared_ptr<Client> client_;
@@ -97,7 +117,7 @@ class Informer {
   std::mutex dispatch_mu_;  // serializes handler calls (watch thread and resync)
   mutable std::mutex mu_;   // guards everything below
   mutable std::condition_variable synced_cv_;
-  std::map<std::string, Json> store_;  // key "ns/name" (or "name")
+  std::map<std::string, Entry> store_;  // key "ns/name" (or "name")
   bool synced_ = false;
   Stats stats_;
 
