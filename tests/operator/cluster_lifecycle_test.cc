@@ -3,6 +3,8 @@
 // regained with no manual step; no API writes at rest; deletion per reclaim policy.
 #include <signal.h>
 
+#include <sstream>
+
 #include "operator_env.h"
 #include "zkop/kube/resource.h"
 #include "zkop/zk/client.h"
@@ -49,6 +51,20 @@ class ClusterLifecycleTest : public OperatorEnv {
     client.Sync(path);
     const auto got = client.Get(path);
     return got.status.ok() ? got.data : "<" + got.status.ToString() + ">";
+  }
+
+  // Lines of `text` that start with `prefix` and end with `suffix`.
+  static std::vector<std::string> Lines(const std::string& text, const std::string& prefix,
+                                        const std::string& suffix) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(prefix, 0) == 0 && line.size() >= suffix.size() &&
+          line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0)
+        out.push_back(line);
+    }
+    return out;
   }
 
   std::string StatusField(const std::string& cluster, const std::string& field) {
@@ -123,9 +139,36 @@ TEST_F(ClusterLifecycleTest, ReadyServedRepairedAndBackFromQuorumLossWithNoWrite
   EXPECT_NE(metrics.find("zkop_operator_api_requests_total{code=\"201\",verb=\"create\"}"),
             std::string::npos)
       << metrics;
-  std::string promtool;
-  EXPECT_EQ(Promtool(metrics, &promtool), 0) << promtool;
   EXPECT_EQ(OperatorHttp("main", "/readyz").empty(), false);
+
+  // Ensemble metrics: every member's mntr, asked by the leading operator at the scrape, under
+  // ZooKeeper's provider names; exactly one member leads, and it counts a quorum of 3.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        metrics = OperatorHttp("main", "/metrics");
+        return Lines(metrics, "zkop_member_up{namespace=\"default\",cluster=\"demo\"", "} 1")
+                   .size() == 3;
+      },
+      30s))
+      << metrics;
+  const auto leaders = Lines(metrics, "zkop_member_role{namespace=\"default\",cluster=\"demo\"",
+                             ",role=\"leader\"} 1");
+  ASSERT_EQ(leaders.size(), 1u) << metrics;
+  EXPECT_EQ(Lines(metrics, "zkop_member_role{", ",role=\"follower\"} 1").size(), 2u) << metrics;
+  const std::string member_labels =  // {namespace=..,cluster=..,member=..,server_id=..}
+      leaders[0].substr(leaders[0].find('{'), leaders[0].find(",role=") - leaders[0].find('{')) +
+      "}";
+  EXPECT_NE(member_labels.find("member=\"" + leader + "\""), std::string::npos)
+      << member_labels << " vs status leader " << leader;
+  EXPECT_EQ(Lines(metrics, "quorum_size" + member_labels, " 3").size(), 1u) << metrics;
+  EXPECT_EQ(Lines(metrics, "synced_followers" + member_labels, " 2").size(), 1u) << metrics;
+  EXPECT_EQ(Lines(metrics, "znode_count{namespace=\"default\",cluster=\"demo\"", "").size(), 3u);
+  EXPECT_EQ(Lines(metrics, "election_time_count{namespace=\"default\"", "").size(), 3u);
+  for (const char* type : {"# TYPE outstanding_requests gauge", "# TYPE avg_latency gauge",
+                           "# TYPE election_time summary", "# TYPE looking_count_total counter",
+                           "# TYPE packets_received gauge"})
+    EXPECT_NE(metrics.find(type), std::string::npos) << type;
+  EXPECT_EQ(PromtoolBeyondZooKeeperNaming(metrics), "");
 
   // At rest: not one API write for 60 s.
   ASSERT_TRUE(WaitFor([&] { return ConditionStatus("demo", "Progressing") == "False"; }, 60s))
@@ -233,6 +276,17 @@ TEST_F(ClusterLifecycleTest, TwoOperatorsOneLeadsAndTheOtherTakesOverWhenItStops
   EXPECT_EQ(OperatorLog("b").find("applied"), std::string::npos) << OperatorLog("b");
   EXPECT_EQ(OperatorLog("b").find(": leading "), std::string::npos);
   EXPECT_NE(OperatorHttp("b", "/metrics").find("zkop_operator_leader 0"), std::string::npos);
+  // Ensemble metrics come from the leader only (two replicas would duplicate every series).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return OperatorHttp("a", "/metrics")
+                   .find(
+                       "zkop_member_up{namespace=\"default\",cluster=\"ha\",member=\"ha-1\","
+                       "server_id=\"1\"} 1") != std::string::npos;
+      },
+      30s))
+      << OperatorHttp("a", "/metrics");
+  EXPECT_EQ(OperatorHttp("b", "/metrics").find("zkop_member_"), std::string::npos);
 
   // The leader stops (SIGTERM releases the Lease); the standby takes over at once and repairs.
   ASSERT_EQ(a.Terminate(20s), 0) << OperatorLog("a");

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include <cpprest/http_client.h>
 
@@ -122,6 +123,24 @@ int OperatorEnv::Promtool(const std::string& text, std::string* out) {
   const auto status = p.Wait(30s);
   *out = ReadFile(dir_.Path("promtool.log"));
   return status ? *status : -1;
+}
+
+std::string OperatorEnv::PromtoolBeyondZooKeeperNaming(const std::string& text) {
+  std::string out;
+  const int status = Promtool(text, &out);
+  if (status != 0 && status != 3) return "promtool exit " + std::to_string(status) + ":\n" + out;
+  std::string beyond;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    const bool provider_naming =
+        line.find("non-histogram and non-summary metrics should not have \"_count\" suffix") !=
+            std::string::npos ||
+        line.find("metric names should not contain abbreviated units") != std::string::npos;
+    if (line.rfind("zkop_", 0) == 0 || !provider_naming) beyond += line + "\n";
+  }
+  return beyond;
 }
 
 std::optional<Json> OperatorEnv::Get(const kube::ResourceRef& ref, const std::string& name,

@@ -51,6 +51,10 @@ class OperatorEnv : public ::testing::Test {
   std::string OperatorHttp(const std::string& name, const std::string& path);
   // `promtool check metrics` of `text`: its exit status; its output in *out.
   int Promtool(const std::string& text, std::string* out);
+  // What promtool finds in `text` beyond the lint of ZooKeeper's own metric names, which the
+  // ensemble metrics keep (gauges named *_count, *_ms units): "" when nothing else, otherwise
+  // promtool's exit status and findings. zkop's own names must have no finding at all.
+  std::string PromtoolBeyondZooKeeperNaming(const std::string& text);
 
   std::optional<Json> Get(const kube::ResourceRef& ref, const std::string& name,
                           const std::string& ns = "default");

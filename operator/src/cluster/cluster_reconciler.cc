@@ -7,6 +7,7 @@
 #include "zkop/kube/resource.h"
 #include "zkop/log/log.h"
 #include "zkop/operator/cluster/apply.h"
+#include "zkop/operator/cluster/ensemble_metrics.h"
 #include "zkop/operator/cluster/spec.h"
 #include "zkop/operator/cluster/status.h"
 
@@ -354,6 +355,9 @@ std::unique_ptr<Reconciler> MakeClusterReconciler(const ManagerDeps& deps) {
   ReconcilerOptions options;
   options.render.cluster_domain = deps.cluster_domain;
   options.step_delay = deps.step_delay;
+  if (deps.add_collectable) {
+    deps.add_collectable(std::make_shared<EnsembleCollector>(deps.cache, deps.leading));
+  }
   return std::make_unique<ClusterReconciler>(deps.client, deps.cache, deps.recorder,
                                              NewFourLetterProbe(options.probe_timeout),
                                              deps.metrics, options);

@@ -66,6 +66,10 @@ Manager::Manager(ManagerOptions options, std::shared_ptr<kube::Transport> transp
   deps_.metrics = metrics_.get();
   deps_.cluster_domain = options_.cluster_domain;
   deps_.step_delay = options_.step_delay;
+  deps_.leading = [this] { return leading_.load(); };
+  deps_.add_collectable = [this](std::shared_ptr<prometheus::Collectable> collectable) {
+    if (health_) health_->AddCollectable(std::move(collectable));
+  };
   reconciler_ = factory(deps_);
   if (!reconciler_) throw std::invalid_argument("the reconciler factory returned null");
 }

@@ -6,9 +6,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 namespace zkop::http {
 namespace {
@@ -28,7 +31,9 @@ struct Probe {
 
 bool ParseEndpoint(const std::string& text, Endpoint* out, std::string* error) {
   auto fail = [&](const std::string& why) {
-    if (error) *error = "\"" + text + "\" is not an address: " + why + " (expected host:port, e.g. 0.0.0.0:9464)";
+    if (error)
+      *error =
+          "\"" + text + "\" is not an address: " + why + " (expected host:port, e.g. 0.0.0.0:9464)";
     return false;
   };
   std::string host, port;
@@ -65,16 +70,16 @@ class HealthServer::Impl {
     if (!ParseEndpoint(address, &ep, &error)) throw std::runtime_error(error);
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(ep.host, ec);
-    if (ec) throw std::runtime_error("\"" + address + "\": \"" + ep.host + "\" is not an IP address");
+    if (ec)
+      throw std::runtime_error("\"" + address + "\": \"" + ep.host + "\" is not an IP address");
     tcp::endpoint endpoint(ip, ep.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      std::string why = ec == asio::error::address_in_use
-                            ? "is already in use by another process"
-                            : "cannot be bound: " + ec.message();
+      std::string why = ec == asio::error::address_in_use ? "is already in use by another process"
+                                                          : "cannot be bound: " + ec.message();
       throw std::runtime_error("metrics/health address " + address + " " + why +
                                "; choose another address or stop the other process");
     }
@@ -90,6 +95,51 @@ class HealthServer::Impl {
     });
     io_.stop();
     if (thread_.joinable()) thread_.join();
+    metrics_pool_.stop();  // a collection under way finishes (its answer is dropped)
+    metrics_pool_.join();
+  }
+
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+    std::lock_guard<std::mutex> lock(collectables_mu_);
+    collectables_.push_back(std::move(collectable));
+  }
+
+  bool IsMetricsScrape(const bhttp::request<bhttp::string_body>& req) const {
+    std::string_view target(req.target().data(), req.target().size());
+    return (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head) &&
+           target.substr(0, target.find('?')) == "/metrics";
+  }
+
+  // Collects on the metrics thread, then calls `done` with the text on the I/O thread.
+  void CollectMetrics(std::function<void(std::string)> done) {
+    asio::post(metrics_pool_, [this, done = std::move(done)]() mutable {
+      std::vector<prometheus::MetricFamily> families = registry_->Collect();
+      std::vector<std::shared_ptr<prometheus::Collectable>> extra;
+      {
+        std::lock_guard<std::mutex> lock(collectables_mu_);
+        extra = collectables_;
+      }
+      for (const auto& collectable : extra) {
+        try {
+          for (auto& family : collectable->Collect()) families.push_back(std::move(family));
+        } catch (const std::exception&) {
+          // A failing collectable costs its own families, never the scrape or the process.
+        }
+      }
+      std::string text = prometheus::TextSerializer().Serialize(families);
+      asio::post(io_, [done = std::move(done), text = std::move(text)]() mutable {
+        done(std::move(text));
+      });
+    });
+  }
+
+  void MetricsResponse(const bhttp::request<bhttp::string_body>& req,
+                       bhttp::response<bhttp::string_body>& res, std::string text) {
+    res.version(req.version());
+    res.set(bhttp::field::server, "zkop");
+    res.result(bhttp::status::ok);
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = req.method() == bhttp::verb::head ? std::string() : std::move(text);
   }
 
   uint16_t port() const { return port_; }
@@ -115,7 +165,17 @@ class HealthServer::Impl {
                         });
     }
     void Respond() {
+      if (impl->IsMetricsScrape(req)) {
+        impl->CollectMetrics([self = shared_from_this()](std::string text) {
+          self->impl->MetricsResponse(self->req, self->res, std::move(text));
+          self->Write();
+        });
+        return;
+      }
       impl->Handle(req, res);
+      Write();
+    }
+    void Write() {
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       bhttp::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -158,12 +218,7 @@ class HealthServer::Impl {
       res.body() = "method not allowed\n";
       return;
     }
-    if (path == "/metrics") {
-      prometheus::TextSerializer serializer;
-      res.result(bhttp::status::ok);
-      res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = serializer.Serialize(registry_->Collect());
-    } else if (path == "/healthz" || path == "/livez") {
+    if (path == "/healthz" || path == "/livez") {
       ProbeResponse(live_, res);
     } else if (path == "/readyz") {
       ProbeResponse(ready_, res);
@@ -182,6 +237,9 @@ class HealthServer::Impl {
   std::thread thread_;
   Probe ready_;
   Probe live_;
+  std::mutex collectables_mu_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  asio::thread_pool metrics_pool_{1};  // /metrics collections, one at a time
 };
 
 HealthServer::HealthServer(const std::string& address,
@@ -191,6 +249,10 @@ HealthServer::HealthServer(const std::string& address,
 HealthServer::~HealthServer() = default;
 
 uint16_t HealthServer::port() const { return impl_->port(); }
+
+void HealthServer::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  impl_->AddCollectable(std::move(collectable));
+}
 
 void HealthServer::SetReady(bool ready, const std::string& reason) {
   std::lock_guard<std::mutex> lock(impl_->ready().mu);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
 
+#include <future>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -50,7 +52,8 @@ TEST(ParseEndpoint, Forms) {
 
 TEST(HealthServer, ServesMetricsAndProbes) {
   auto registry = std::make_shared<prometheus::Registry>();
-  auto& family = prometheus::BuildCounter().Name("zkop_test_total").Help("test").Register(*registry);
+  auto& family =
+      prometheus::BuildCounter().Name("zkop_test_total").Help("test").Register(*registry);
   family.Add({{"kind", "x"}}).Increment(3);
   HealthServer server("127.0.0.1:0", registry);
   ASSERT_NE(server.port(), 0);
@@ -70,6 +73,48 @@ TEST(HealthServer, ServesMetricsAndProbes) {
   EXPECT_EQ(live.status, 503);
   EXPECT_EQ(live.body, "zookeeper session lost\n");
   EXPECT_EQ(Get(server.port(), "/nope").status, 404);
+}
+
+// A collectable that blocks until released, as a scrape-time collector waiting on the network.
+class GatedCollectable : public prometheus::Collectable {
+ public:
+  explicit GatedCollectable(std::shared_future<void> release) : release_(std::move(release)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    entered.set_value();
+    release_.wait();
+    prometheus::MetricFamily family;
+    family.name = "zkop_gated";
+    family.help = "test";
+    family.type = prometheus::MetricType::Gauge;
+    prometheus::ClientMetric metric;
+    metric.gauge.value = 7;
+    family.metric.push_back(metric);
+    return {family};
+  }
+  mutable std::promise<void> entered;  // set when a collection starts (once)
+
+ private:
+  std::shared_future<void> release_;
+};
+
+TEST(HealthServer, CollectablesRunAtScrapeWithoutBlockingProbes) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildCounter().Name("zkop_test_total").Help("test").Register(*registry).Add({});
+  HealthServer server("127.0.0.1:0", registry);
+  std::promise<void> release;
+  auto gated = std::make_shared<GatedCollectable>(release.get_future().share());
+  auto entered = gated->entered.get_future();
+  server.AddCollectable(gated);
+  auto scrape = std::async(std::launch::async, [&] { return Get(server.port(), "/metrics"); });
+  entered.wait();
+  // The collection is under way (and held): the probes still answer at once.
+  EXPECT_EQ(Get(server.port(), "/healthz").status, 200);
+  EXPECT_EQ(Get(server.port(), "/readyz").status, 503);
+  release.set_value();
+  Reply metrics = scrape.get();
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, HasSubstr("zkop_test_total 0"));
+  EXPECT_THAT(metrics.body, HasSubstr("# TYPE zkop_gated gauge\nzkop_gated 7"));
 }
 
 TEST(HealthServer, PortConflictIsNamed) {

@@ -54,6 +54,12 @@ struct ManagerDeps {
   OperatorMetrics* metrics = nullptr;             // cluster-level metric families
   std::string cluster_domain = "cluster.local";   // DNS domain of member and Service names
   std::chrono::milliseconds step_delay{0};        // testing: pause after recording a step
+  // True while this replica leads (its workers run): collectors that must not export the
+  // same series from two replicas check it.
+  std::function<bool()> leading;
+  // Adds a collector that every /metrics scrape runs (after the registry's families); a
+  // no-op without a metrics address. For figures gathered fresh at scrape time.
+  std::function<void(std::shared_ptr<prometheus::Collectable>)> add_collectable;
 };
 
 using ReconcilerFactory = std::function<std::unique_ptr<Reconciler>(const ManagerDeps&)>;
@@ -76,7 +82,7 @@ struct ManagerOptions {
   kube::ClientOptions client;                    // qps, burst, timeouts
   std::string version;                           // zkop_operator_build_info; "" = zkop::kVersion
   std::string cluster_domain = "cluster.local";  // passed to the reconciler (ManagerDeps)
-  std::chrono::milliseconds step_delay{0};        // passed to the reconciler (ManagerDeps)
+  std::chrono::milliseconds step_delay{0};       // passed to the reconciler (ManagerDeps)
 };
 
 // "<hostname>_<8 random hex digits>": unique per process even for two replicas on one host.

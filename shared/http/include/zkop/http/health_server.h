@@ -6,11 +6,16 @@
 //    names the address and the reason ("127.0.0.1:9464 is already in use by another
 //    process; choose another metricsAddress"). Nothing else throws.
 //  - Requests are served on one internal thread; slow clients time out after 10 s.
+//  - /metrics is the registry plus every collectable added with AddCollectable, collected
+//    at each scrape on a second internal thread (one scrape at a time), so a collectable
+//    that asks the network (the operator's ensemble metrics) never delays /healthz or
+//    /readyz. A collectable must return within its own time bound.
 //  - SetReady / SetLive may be called from any thread.
 //  - /healthz answers 200 "ok" while live, 503 with the reason otherwise; /readyz likewise
 //    for readiness (starts not ready: "starting").
 #pragma once
 
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 
 #include <cstdint>
@@ -40,6 +45,9 @@ class HealthServer {
 
   void SetReady(bool ready, const std::string& reason = "");
   void SetLive(bool live, const std::string& reason = "");
+
+  // Adds families collected at every /metrics scrape, after the registry's. Thread-safe.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
 
  private:
   class Impl;
