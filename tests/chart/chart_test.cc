@@ -310,6 +310,8 @@ TEST_F(ChartTest, MonitorsAndRulesOnlyWhenEnabled) {
         << "the ServiceMonitor selects the metrics Service";
   EXPECT_EQ(sm[0]["spec"]["endpoints"][0]["port"].as<std::string>(),
             svc["spec"]["ports"][0]["name"].as<std::string>());
+  EXPECT_TRUE(sm[0]["spec"]["endpoints"][0]["honorLabels"].as<bool>(false))
+      << "the member series' namespace label must survive the scrape (the alerts read it)";
   const auto members = OfKind(on, "PodMonitor", "zkop-members");
   ASSERT_EQ(members.size(), 1u);
   EXPECT_EQ(
