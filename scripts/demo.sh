@@ -16,6 +16,9 @@ on_exit() { EXIT_COMMANDS+=("$1"); }
 finish() {
   local rc=$?
   trap - EXIT INT TERM
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && declare -F diagnose >/dev/null; then
+    diagnose || true
+  fi
   for ((i = ${#EXIT_COMMANDS[@]} - 1; i >= 0; i--)); do
     eval "${EXIT_COMMANDS[i]}" || true
   done
@@ -69,6 +72,15 @@ stop_devkube() {
   wait "$DEVKUBE_PID" 2>/dev/null || true
   DEVKUBE_PID=""
   echo "stopped zkop-devkube and every Pod it ran"
+}
+
+diagnose() {  # what went wrong, when a step failed
+  [ -n "${DEVKUBE_PID:-}" ] || return 0
+  say "A step failed; the cluster's status and the operator's last words"
+  kc get zkc,pods -A 2>&1 | head -30
+  kc get zkc demo -o jsonpath='{.status}' 2>&1 | head -c 3000
+  echo
+  kc logs -n zkop-system deploy/zkop --tail=40 2>&1 | cut -c1-300
 }
 
 chapter_install() {

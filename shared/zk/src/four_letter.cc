@@ -1,11 +1,14 @@
 #include "zkop/zk/four_letter.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -88,17 +91,41 @@ FourLetterResult FourLetterWord(std::string_view host_port, std::string_view wor
   }
   Clock::time_point deadline = Clock::now() + timeout;
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addrs = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &addrs); rc != 0) {
-    return fail(Error::kIoError, std::string("cannot resolve: ") + ::gai_strerror(rc));
+  // An IP literal (what the operator asks: Pod IPs) is used as it is; only a name goes through
+  // the resolver, which cannot be bounded by `timeout` and, under a preloaded NSS shim such as
+  // the local pod runtime's nss_wrapper, is not safe to call from many threads at once.
+  int64_t port_number = 0;
+  if (!ToInt(port, 10, &port_number) || port_number < 1 || port_number > 65535) {
+    return fail(Error::kBadArguments, "expected a port number, found \"" + port + "\"");
   }
-  Fd fd(::socket(addrs->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  int connect_rc = fd.get() < 0 ? -1 : ::connect(fd.get(), addrs->ai_addr, addrs->ai_addrlen);
+  sockaddr_storage address{};
+  socklen_t address_len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port_number));
+    address_len = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port_number));
+    address_len = sizeof(sockaddr_in6);
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* addrs = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &addrs); rc != 0) {
+      return fail(Error::kIoError, std::string("cannot resolve: ") + ::gai_strerror(rc));
+    }
+    address_len = std::min<socklen_t>(addrs->ai_addrlen, sizeof address);
+    std::memcpy(&address, addrs->ai_addr, address_len);
+    ::freeaddrinfo(addrs);
+  }
+  Fd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  int connect_rc =
+      fd.get() < 0 ? -1 : ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), address_len);
   int connect_errno = errno;
-  ::freeaddrinfo(addrs);
   if (fd.get() < 0) return fail(Error::kIoError, std::string("socket: ") + std::strerror(errno));
   if (connect_rc != 0) {
     if (connect_errno != EINPROGRESS) {

@@ -102,6 +102,18 @@ TEST(FourLetterTest, SendsTheWordAndReadsTheAnswer) {
   EXPECT_EQ(r.text, "imok");
 }
 
+TEST(FourLetterTest, ANameGoesThroughTheResolverAndABadPortIsRefused) {
+  FakeServer server("imok");
+  const std::string port = server.address().substr(server.address().rfind(':') + 1);
+  FourLetterResult r = FourLetterWord("localhost:" + port, "ruok", milliseconds(2000));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.text, "imok");
+  for (const char* bad : {"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "[::1]:-1"}) {
+    EXPECT_EQ(FourLetterWord(bad, "ruok", milliseconds(500)).status.code(), Error::kBadArguments)
+        << bad;
+  }
+}
+
 TEST(FourLetterTest, IsServingAndQueryServer) {
   {
     FakeServer server("imok");
