@@ -53,7 +53,10 @@ EnvList Environment(const ContainerContext& ctx) {
                  " -Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0";
     Put(&env, "JAVA_OPTS", java_opts);
     const std::string preload = Get(env, "LD_PRELOAD");
-    Put(&env, "LD_PRELOAD", "libnss_wrapper.so" + (preload.empty() ? "" : " " + preload));
+    // libzkop_nss_serialize first: it makes nss_wrapper's lookups thread-safe.
+    Put(&env, "LD_PRELOAD",
+        std::string(ZKOP_NSS_SERIALIZE_LIB) + " libnss_wrapper.so" +
+            (preload.empty() ? "" : " " + preload));
     Put(&env, "NSS_WRAPPER_HOSTS", ctx.hosts_file);
     Put(&env, "NSS_WRAPPER_HOSTNAME", ctx.hostname);
   }

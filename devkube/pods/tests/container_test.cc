@@ -1,5 +1,6 @@
 #include "zkop/devkube/pods/container.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,7 +51,9 @@ TEST_F(ContainerTest, ZooKeeperImageRunsTheEntrypointWithMountsAndNames) {
   EXPECT_EQ(Env(r.spec, "JAVA_OPTS"),
             "-Dx=1 -Djdk.net.hosts.file=/state/pods/x/hosts -Dsun.net.inetaddr.ttl=1 "
             "-Dsun.net.inetaddr.negative.ttl=0");
-  EXPECT_EQ(Env(r.spec, "LD_PRELOAD"), "libnss_wrapper.so");
+  // The lookup serializer first, then nss_wrapper (nss_serialize.c says why).
+  EXPECT_THAT(Env(r.spec, "LD_PRELOAD"),
+              ::testing::MatchesRegex(".*/libzkop_nss_serialize\\.so libnss_wrapper\\.so"));
   EXPECT_EQ(Env(r.spec, "NSS_WRAPPER_HOSTS"), "/state/pods/x/hosts");
   EXPECT_EQ(Env(r.spec, "NSS_WRAPPER_HOSTNAME"), "demo-1");
   EXPECT_EQ(r.spec.cwd, "/state/pods/x");
