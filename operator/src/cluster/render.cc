@@ -1,5 +1,7 @@
 #include "zkop/operator/cluster/render.h"
 
+#include <charconv>
+
 #include <cpprest/asyncrt_utils.h>
 
 #include <cstdint>
@@ -241,6 +243,26 @@ Json RenderMemberClaim(const ClusterSpec& spec, int id) {
 
 namespace {
 
+// The member container's ports. With ZooKeeper's own Prometheus provider turned on in
+// spec.config, its HTTP port too (named "metrics", what a PodMonitor selects), at
+// metricsProvider.httpPort or the provider's default 7000.
+Json MemberContainerPorts(const ClusterSpec& spec) {
+  Json ports = Arr({ContainerPort("client", kClientPort), ContainerPort("quorum", kQuorumPort),
+                    ContainerPort("election", kElectionPort), ContainerPort("admin", kAdminPort)});
+  if (!spec.config.count("metricsProvider.className")) return ports;
+  int port = kZooKeeperProviderDefaultPort;
+  if (auto it = spec.config.find("metricsProvider.httpPort"); it != spec.config.end()) {
+    int parsed = 0;
+    const auto [end, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), parsed);
+    if (ec == std::errc() && end == it->second.data() + it->second.size() && parsed > 0 &&
+        parsed < 65536)
+      port = parsed;
+  }
+  ports[ports.size()] = ContainerPort("metrics", port);
+  return ports;
+}
+
 // Pod <cluster>-<id> without its template hash.
 Json MemberPodWithoutHash(const ClusterSpec& spec, int id) {
   const std::string name = MemberPodName(spec.name, id);
@@ -261,9 +283,7 @@ Json MemberPodWithoutHash(const ClusterSpec& spec, int id) {
              EnvVar("ZK_MEMBER_ID", std::to_string(id)),
              EnvVar("ZK_SUPER_DIGEST_FILE", "/etc/zkop/admin/digest"),
              EnvVar("JAVA_OPTS", java_opts)})},
-       {"ports",
-        Arr({ContainerPort("client", kClientPort), ContainerPort("quorum", kQuorumPort),
-             ContainerPort("election", kElectionPort), ContainerPort("admin", kAdminPort)})},
+       {"ports", MemberContainerPorts(spec)},
        {"readinessProbe", ReadinessProbe()},
        {"livenessProbe", LivenessProbe()},
        {"securityContext", Obj({{"allowPrivilegeEscalation", Bool(false)},

@@ -164,6 +164,24 @@ TEST(RenderPodTest, MemberPodRunsTheServerSafely) {
   EXPECT_EQ(pod.serialize().find("skipACL"), std::string::npos);
 }
 
+TEST(RenderPodTest, ZooKeepersOwnMetricsProviderGetsANamedPort) {
+  auto ports = [](const ClusterSpec& s) {
+    const Json pod = RenderMemberPod(s, 1);
+    std::map<std::string, int64_t> out;
+    for (const auto& p : pod.at("spec").at("containers").at(0).at("ports").as_array())
+      out[p.at("name").as_string()] = p.at("containerPort").as_integer();
+    return out;
+  };
+  EXPECT_EQ(ports(Spec()).count("metrics"), 0u) << "no provider, no port";
+  ClusterSpec s = Spec();
+  s.config["metricsProvider.className"] =
+      "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+  EXPECT_EQ(ports(s)["metrics"], 7000);
+  s.config["metricsProvider.httpPort"] = "7070";
+  EXPECT_EQ(ports(s)["metrics"], 7070);
+  EXPECT_EQ(ports(s)["client"], 2181);
+}
+
 TEST(RenderPodTest, SpecOverridesReachThePod) {
   ClusterSpec s = Spec();
   s.pod.labels["team"] = "payments";

@@ -27,6 +27,8 @@ inline constexpr int kClientPort = 2181;
 inline constexpr int kQuorumPort = 2888;
 inline constexpr int kElectionPort = 3888;
 inline constexpr int kAdminPort = 8080;
+// ZooKeeper's own Prometheus provider's default HTTP port (metricsProvider.httpPort).
+inline constexpr int kZooKeeperProviderDefaultPort = 7000;
 inline constexpr int kMaxReplicas = 9;
 
 enum class ReclaimPolicy { kRetain, kDelete };
