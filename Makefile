@@ -2,6 +2,8 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# Build output without make's "Entering directory" lines (cmake --build runs make below make).
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps configure build test demo format clean asan
 
