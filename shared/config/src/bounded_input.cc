@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zkop/config/unique_fd.h"
 #include "zkop/config/yaml_reader.h"
 
 namespace zkop::config {
@@ -29,26 +30,12 @@ std::string Kind(mode_t mode) {
   return "not a regular file";
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 bool ReadRegularFile(const std::string& path, size_t max_bytes, std::string* out,
                      std::string* error) {
   // O_NONBLOCK: opening a FIFO with no writer returns at once instead of blocking forever.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) {
     *error = std::string("cannot open the file: ") + std::strerror(errno);
     return false;

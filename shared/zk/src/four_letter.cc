@@ -13,25 +13,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "zkop/config/unique_fd.h"
+
 namespace zkop::zk {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Closes the descriptor on every path.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool SplitHostPort(std::string_view hp, std::string* host, std::string* port) {
   size_t colon = hp.rfind(':');
@@ -122,7 +109,7 @@ FourLetterResult FourLetterWord(std::string_view host_port, std::string_view wor
     std::memcpy(&address, addrs->ai_addr, address_len);
     ::freeaddrinfo(addrs);
   }
-  Fd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  config::UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   int connect_rc =
       fd.get() < 0 ? -1 : ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), address_len);
   int connect_errno = errno;
