@@ -15,18 +15,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using zkop::testing::TempDir;
-using zkop::testing::ZkEnsemble;
 
-class AgentConflict : public ::testing::Test {
+class AgentConflict : public SharedEnsembleTest {
  protected:
-  static void SetUpTestSuite() { ensemble_ = new ZkEnsemble(); }
-  static void TearDownTestSuite() {
-    delete ensemble_;
-    ensemble_ = nullptr;
-  }
   void SetUp() override {
-    static int n = 0;
-    root_ = "/dubbo-conflict-" + std::to_string(getpid()) + "-" + std::to_string(++n);
+    root_ = "/dubbo-conflict-" + UniqueSuffix();
     addr_ = zkop::testing::PickLoopbackAddress({});
     metrics_port_ = zkop::testing::PickFreePort(addr_);
   }
@@ -52,12 +45,10 @@ class AgentConflict : public ::testing::Test {
     return Children(c, root_ + "/" + iface + "/providers").size();
   }
 
-  static ZkEnsemble* ensemble_;
   TempDir dir_{"agent-conflict"};
   std::string root_, addr_;
   int metrics_port_ = 0;
 };
-ZkEnsemble* AgentConflict::ensemble_ = nullptr;
 
 TEST_F(AgentConflict, SeedCaseOneListenerTwoProvidersOnePort) {
   FakeProvider orders(dir_, "orders", addr_, 0);

@@ -21,21 +21,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using zkop::testing::TempDir;
-using zkop::testing::ZkEnsemble;
 
 constexpr const char* kIface = "org.apache.dubbo.demo.DemoService";
 
-class AgentDubbo3 : public ::testing::Test {
+class AgentDubbo3 : public SharedEnsembleTest {
  protected:
-  static void SetUpTestSuite() { ensemble_ = new ZkEnsemble(); }
-  static void TearDownTestSuite() {
-    delete ensemble_;
-    ensemble_ = nullptr;
-  }
-
   void SetUp() override {
-    static int n = 0;
-    suffix_ = std::to_string(getpid()) + "-" + std::to_string(++n);
+    suffix_ = UniqueSuffix();
     root_ = "/dubbo-d3-" + suffix_;
     services_ = "/services-d3-" + suffix_;
     client_ = Connect(ensemble_->ConnectString());
@@ -150,12 +142,10 @@ class AgentDubbo3 : public ::testing::Test {
     return params;
   }
 
-  static ZkEnsemble* ensemble_;
   TempDir dir_{"agent-d3"};
   std::string suffix_, root_, services_;
   std::unique_ptr<zk::Client> client_;
 };
-ZkEnsemble* AgentDubbo3::ensemble_ = nullptr;
 
 TEST_F(AgentDubbo3, AllModeWritesWhatAConsumerFollows) {
   std::string addr = zkop::testing::PickLoopbackAddress({});

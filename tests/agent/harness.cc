@@ -5,10 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <sstream>
 #include <thread>
 
 namespace zkop::agent::testing {
+
+std::string SharedEnsembleTest::UniqueSuffix() {
+  static std::atomic<int> n{0};
+  return std::to_string(getpid()) + "-" + std::to_string(++n);
+}
 
 using namespace std::chrono_literals;
 

@@ -10,12 +10,30 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "zkop/testing/subprocess.h"
 #include "zkop/testing/temp_dir.h"
 #include "zkop/testing/zk_ensemble.h"
 #include "zkop/zk/client.h"
 
 namespace zkop::agent::testing {
+
+// A test suite whose tests share one real 3-server ensemble: started before the suite's first
+// test, stopped after its last (also when a test fails). Each test works under its own root
+// path, from UniqueSuffix().
+class SharedEnsembleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ensemble_ = new zkop::testing::ZkEnsemble(); }
+  static void TearDownTestSuite() {
+    delete ensemble_;
+    ensemble_ = nullptr;
+  }
+  // "<pid>-<n>": different for every call in this process and across processes.
+  static std::string UniqueSuffix();
+
+  static inline zkop::testing::ZkEnsemble* ensemble_ = nullptr;
+};
 
 // Polls every 10 ms until `pred` holds or `timeout` passes.
 bool Eventually(const std::function<bool()>& pred,

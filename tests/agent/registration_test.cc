@@ -18,21 +18,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using zkop::testing::TempDir;
-using zkop::testing::ZkEnsemble;
 
 constexpr const char* kIface = "org.apache.dubbo.demo.DemoService";
 
-class AgentRegistration : public ::testing::Test {
+class AgentRegistration : public SharedEnsembleTest {
  protected:
-  static void SetUpTestSuite() { ensemble_ = new ZkEnsemble(); }
-  static void TearDownTestSuite() {
-    delete ensemble_;
-    ensemble_ = nullptr;
-  }
-
   void SetUp() override {
-    static int n = 0;
-    root_ = "/dubbo-reg-" + std::to_string(getpid()) + "-" + std::to_string(++n);
+    root_ = "/dubbo-reg-" + UniqueSuffix();
     addr_ = zkop::testing::PickLoopbackAddress({});
     metrics_port_ = zkop::testing::PickFreePort(addr_);
     client_ = Connect(ensemble_->ConnectString());
@@ -66,13 +58,11 @@ class AgentRegistration : public ::testing::Test {
   }
   std::string Metrics() { return HttpGet(addr_, metrics_port_, "/metrics"); }
 
-  static ZkEnsemble* ensemble_;
   TempDir dir_{"agent-reg"};
   std::string root_, addr_;
   int metrics_port_ = 0;
   std::unique_ptr<zk::Client> client_;
 };
-ZkEnsemble* AgentRegistration::ensemble_ = nullptr;
 
 TEST_F(AgentRegistration, RegistersWhileListeningExactlyAsDubboWrites) {
   FakeProvider provider(dir_, "demo-provider", addr_, 0);

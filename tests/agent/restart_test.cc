@@ -23,20 +23,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using zkop::testing::TempDir;
-using zkop::testing::ZkEnsemble;
 
 constexpr int kServices = 1000;
 
-class AgentRestart : public ::testing::Test {
+class AgentRestart : public SharedEnsembleTest {
  protected:
-  static void SetUpTestSuite() { ensemble_ = new ZkEnsemble(); }
-  static void TearDownTestSuite() {
-    delete ensemble_;
-    ensemble_ = nullptr;
-  }
   void SetUp() override {
-    static int n = 0;
-    root_ = "/dubbo-restart-" + std::to_string(getpid()) + "-" + std::to_string(++n);
+    root_ = "/dubbo-restart-" + UniqueSuffix();
     addr_ = zkop::testing::PickLoopbackAddress({});
     client_ = Connect(ensemble_->ConnectString());
   }
@@ -77,12 +70,10 @@ class AgentRestart : public ::testing::Test {
     return m.count("zk_ephemerals_count") ? std::stoll(m["zk_ephemerals_count"]) : -1;
   }
 
-  static ZkEnsemble* ensemble_;
   TempDir dir_{"agent-restart"};
   std::string root_, addr_;
   std::unique_ptr<zk::Client> client_;
 };
-ZkEnsemble* AgentRestart::ensemble_ = nullptr;
 
 TEST_F(AgentRestart, SigkillAndImmediateRestartLeavesNoDuplicates) {
   FakeProvider provider(dir_, "restart-provider", addr_, 0);
