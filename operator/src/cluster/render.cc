@@ -249,9 +249,9 @@ namespace {
 Json MemberContainerPorts(const ClusterSpec& spec) {
   Json ports = Arr({ContainerPort("client", kClientPort), ContainerPort("quorum", kQuorumPort),
                     ContainerPort("election", kElectionPort), ContainerPort("admin", kAdminPort)});
-  if (!spec.config.count("metricsProvider.className")) return ports;
+  if (!spec.config.count(kMetricsProviderKey)) return ports;
   int port = kZooKeeperProviderDefaultPort;
-  if (auto it = spec.config.find("metricsProvider.httpPort"); it != spec.config.end()) {
+  if (auto it = spec.config.find(kMetricsProviderPortKey); it != spec.config.end()) {
     int parsed = 0;
     const auto [end, ec] =
         std::from_chars(it->second.data(), it->second.data() + it->second.size(), parsed);

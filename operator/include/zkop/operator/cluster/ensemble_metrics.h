@@ -32,13 +32,11 @@
 #include <vector>
 
 #include "zkop/operator/cluster/mntr_metrics.h"
+#include "zkop/operator/cluster/spec.h"
 #include "zkop/operator/reconciler.h"
 #include "zkop/zk/four_letter.h"
 
 namespace zkop::op::cluster {
-
-// The zoo.cfg key that turns on ZooKeeper's own metrics provider.
-inline constexpr const char* kMetricsProviderKey = "metricsProvider.className";
 
 struct EnsembleMetricsOptions {
   std::chrono::milliseconds member_timeout{1000};

@@ -27,7 +27,10 @@ inline constexpr int kClientPort = 2181;
 inline constexpr int kQuorumPort = 2888;
 inline constexpr int kElectionPort = 3888;
 inline constexpr int kAdminPort = 8080;
-// ZooKeeper's own Prometheus provider's default HTTP port (metricsProvider.httpPort).
+// The zoo.cfg keys that turn on ZooKeeper's own Prometheus provider and set its HTTP port,
+// and the port's default.
+inline constexpr const char* kMetricsProviderKey = "metricsProvider.className";
+inline constexpr const char* kMetricsProviderPortKey = "metricsProvider.httpPort";
 inline constexpr int kZooKeeperProviderDefaultPort = 7000;
 inline constexpr int kMaxReplicas = 9;
 
