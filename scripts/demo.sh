@@ -55,9 +55,10 @@ helm_() {
   echo "\$ helm $*" | sed "s#$SOURCE_DIR/##g"
   env -u LD_PRELOAD "$HELM_BIN" --kubeconfig "$KUBECONFIG_FILE" "$@"
 }
-zk() {  # zk ARGS...: zkop's ZooKeeper client through the Service demo-client
+zkcli() { "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" "$@"; }
+zk() {  # zk ARGS...: zkop's ZooKeeper client through the Service demo-client, shown
   echo "\$ zkop-zk-cli --connect $ZK_CONNECT $*"
-  "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" "$@"
+  zkcli "$@"
 }
 pod_ip() { kc get pod "$@" -o jsonpath='{.items[0].status.podIP}'; }
 scrape() {  # scrape URL PATTERN: the metric lines matching PATTERN
@@ -142,7 +143,7 @@ registrations() {  # the provider nodes of both services (URL-encoded Dubbo URLs
   local path out
   for path in "$ORDERS" "$BILLING"; do
     echo "\$ zkop-zk-cli --connect $ZK_CONNECT ls $path"
-    out=$("$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" ls "$path" 2>/dev/null) || true
+    out=$(zkcli ls "$path" 2>/dev/null) || true
     echo "${out:-(none)}" | sed 's/^/  /'
   done
 }
@@ -177,8 +178,7 @@ chapter_agent() {
   show apply -f "$SOURCE_DIR/examples/demo/shop-fixed.yaml"
   show rollout status deploy/shop --timeout=120s
   for _ in $(seq 1 60); do
-    "$BUILD_DIR"/tests/support/zkop-zk-cli --connect "$ZK_CONNECT" ls "$BILLING" 2>/dev/null |
-      grep -q . && break
+    zkcli ls "$BILLING" 2>/dev/null | grep -q . && break
     sleep 0.5
   done
   say "Registered: both"
