@@ -87,7 +87,12 @@ Trial RunTrial(bool scale, bool zkop) {
     try {
       const std::vector<int> ids{1, 2, 3};
       if (!scale) {
-        t.steps = zkop ? ZkopRoll(ensemble, ids) : StatefulSetRoll(ensemble, ids);
+        if (zkop) {
+          auto admin = ConnectAdmin(ensemble, connect);
+          t.steps = ZkopRoll(ensemble, *admin, ids);
+        } else {
+          t.steps = StatefulSetRoll(ensemble, ids);
+        }
       } else if (zkop) {
         auto admin = ConnectAdmin(ensemble, connect);
         t.steps = ZkopScale(ensemble, addresses, *admin, 5);

@@ -269,6 +269,29 @@ void Reconfigure(zk::Client& admin, const std::vector<std::string>& joining,
     throw std::runtime_error("reconfig: the membership read back is not the wanted one");
 }
 
+void SetRole(zk::Client& admin, zk::Member member, const std::string& role) {
+  member.role = role;
+  auto has_role = [&](const zk::EnsembleConfig& c) {
+    const zk::Member* m = c.Find(member.id);
+    return m && m->role == role;
+  };
+  std::string last;
+  const bool done = Eventually(
+      [&] {
+        zk::EnsembleConfig cfg;
+        if (!ReadMembership(admin, &cfg)) return false;
+        if (has_role(cfg)) return true;
+        zk::DataResult r = admin.Reconfig({member.ServerLine()}, {}, {}, cfg.version);
+        last = r.status.ToString();
+        zk::EnsembleConfig after;
+        return r.status.ok() && zk::ParseEnsembleConfig(r.data, &after).ok() && has_role(after);
+      },
+      60s, 100ms);
+  if (!done)
+    throw std::runtime_error("reconfig never made member " + std::to_string(member.id) + " " +
+                             role + ": " + last);
+}
+
 // --- static membership --------------------------------------------------------------------
 
 void WriteStaticConfig(const ZkEnsemble& ensemble, int id, const std::vector<zk::Member>& members) {

@@ -140,6 +140,11 @@ bool ReadMembership(zkop::zk::Client& admin, zkop::zk::EnsembleConfig* out);
 void Reconfigure(zkop::zk::Client& admin, const std::vector<std::string>& joining,
                  const std::vector<int>& leaving, const std::set<int>& want);
 
+// Changes `member`'s role to `role` ("observer" or "participant") with one reconfig,
+// conditional on the version read and repeated as Reconfigure is, until the config read back
+// has it. Throws std::runtime_error after 60 s.
+void SetRole(zkop::zk::Client& admin, zkop::zk::Member member, const std::string& role);
+
 // --- static membership (the StatefulSet baseline's configuration) -----------------------
 // Rewrites a (stopped) member's zoo.cfg with the same settings and `members` as static
 // server lines, reconfigEnabled=false, no dynamic config file: how StatefulSet charts

@@ -56,6 +56,17 @@ void WaitAllServe(ZkEnsemble& ensemble, const std::vector<int>& ids, const std::
                            (one_leader ? " with one leader" : "") + " within 120 s" + detail);
 }
 
+// A write through the current quorum, as the operator confirms a reconfig.
+void ConfirmWrite(zk::Client& admin, const std::string& path) {
+  if (!Eventually(
+          [&] {
+            zk::Error e = admin.Create(path, "").status.code();
+            return e == zk::Error::kOk || e == zk::Error::kNodeExists;
+          },
+          kStepTimeout, 100ms))
+    throw std::runtime_error("no write confirmed the reconfig (" + path + ")");
+}
+
 // A StatefulSet's gate: the pod it just created serves (a readiness probe on srvr).
 void WaitServes(ZkEnsemble& ensemble, int id, const std::string& order) {
   if (WaitMemberServes(ensemble.ClientAddress(id), kStepTimeout)) return;
@@ -97,7 +108,7 @@ opc::ClusterSpec Spec(int replicas) {
 
 }  // namespace
 
-std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
+std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<int>& ids) {
   std::map<int, std::string> hashes;
   for (int id : ids) hashes[id] = "old";
   const opc::ClusterSpec spec = Spec(static_cast<int>(ids.size()));
@@ -115,7 +126,18 @@ std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
         if (m.id == id) mode = m.server.mode;
       Say("zkop roll", "restart " + std::to_string(id) + Leader(mode));
       Append(steps, std::to_string(id) + Leader(mode));
-      ensemble.Restart(id);  // the Pod deleted and recreated from the new template
+      if (plan.start->step == "HandOff") {
+        // Reconfigured to an observer, confirmed with a write through the new leader.
+        SetRole(admin, ensemble.MemberConfig(id), "observer");
+        ConfirmWrite(admin, "/roll-bench-handoff-" + std::to_string(id));
+      } else if (plan.start->step != "DeletePod") {
+        throw std::runtime_error("zkop roll: the planner starts at " + plan.start->step);
+      }
+      ensemble.Restart(id);                 // the Pod deleted and recreated from the new template
+      if (plan.start->step == "HandOff") {  // WaitServing, then Promote
+        WaitServes(ensemble, id, "zkop roll");
+        SetRole(admin, ensemble.MemberConfig(id), "participant");
+      }
       hashes[id] = "new";
       continue;
     }
@@ -180,14 +202,7 @@ std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zk::Clie
       want.erase(id);
       Reconfigure(admin, {}, {id}, want);
       // Confirmed with a write, then the Pod, then the claim.
-      const std::string confirm = "/roll-bench-removed-" + std::to_string(id);
-      if (!Eventually(
-              [&] {
-                zk::Error e = admin.Create(confirm, "").status.code();
-                return e == zk::Error::kOk || e == zk::Error::kNodeExists;
-              },
-              kStepTimeout, 100ms))
-        throw std::runtime_error("zkop scale: no write confirmed the removal");
+      ConfirmWrite(admin, "/roll-bench-removed-" + std::to_string(id));
       ensemble.Stop(id);
       addresses.Erase(id);
       WipeData(ensemble, id);

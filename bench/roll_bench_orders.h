@@ -4,10 +4,12 @@
 // the operator runs) what to do next, from an Observation built from srvr answers, and
 // carries the step out as the operator does: a roll restarts the member the planner names
 // (observers, followers by highest id, the leader last; each only when every member serves
-// and one leads); a scale-up starts the lowest unused id with the committed membership plus
-// itself (ZkEnsemble::AddMember) and, once it serves, reconfigs it in conditionally on the
-// version read, confirmed by reading the config back; a scale-down reconfigs the highest
-// non-leader id out, confirms with a write, then stops it and wipes its data.
+// and one leads), the leader after handing off (reconfigured to an observer, confirmed with a
+// write; restarted; reconfigured back to a participant once it serves); a scale-up starts the
+// lowest unused id with the committed membership plus itself (ZkEnsemble::AddMember) and, once it
+// serves, reconfigs it in conditionally on the version read, confirmed by reading the config back;
+// a scale-down reconfigs the highest non-leader id out, confirms with a write, then stops it and
+// wipes its data.
 //
 // The StatefulSet's order (OrderedReady pod management, RollingUpdate): ordinals highest
 // first, whoever leads, each step once the pod it restarted or created is ready (serves:
@@ -29,7 +31,7 @@
 namespace rollbench {
 
 // Rolls every member in `ids`.
-std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
+std::string ZkopRoll(ZkEnsemble& ensemble, zkop::zk::Client& admin, const std::vector<int>& ids);
 std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
 
 // Changes the membership to `replicas` members through `admin` (the super user).

@@ -67,15 +67,24 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
 
   const bool resize = size != spec.replicas;
   bool roll = false;
+  int participants = 0;
+  std::vector<int> observers;  // left so by a hand-off whose record was lost
   for (int id : membership) {
     const MemberState* m = observed.Find(id);
     if (m && m->pod_exists && m->template_hash != desired_hash) roll = true;
+    if (m &&
+        (m->server.mode == zk::ServerMode::kLeader || m->server.mode == zk::ServerMode::kFollower))
+      ++participants;
+    // (an outdated one is rolled instead, and promoted at the end of its roll)
+    if (m && m->server.mode == zk::ServerMode::kObserver && m->template_hash == desired_hash)
+      observers.push_back(id);
   }
-  if (!resize && !roll) return plan;
+  if (!resize && !roll && observers.empty()) return plan;
 
   const std::string what = resize ? "scaling from " + std::to_string(size) + " to " +
                                         std::to_string(spec.replicas) + " members"
-                                  : "the rolling update";
+                           : roll ? "the rolling update"
+                                  : "promoting the observers back to participants";
   if (!unhealthy.empty() || leaders != 1) {
     std::string names;
     for (const auto& n : unhealthy) names += (names.empty() ? "" : ", ") + n;
@@ -85,6 +94,11 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
     return plan;
   }
 
+  // Every member of a zkop ensemble votes: an observer is promoted back before anything else.
+  if (!observers.empty()) {
+    plan.start = Operation{"Roll", observers.front(), "Promote", ""};
+    return plan;
+  }
   if (size < spec.replicas) {
     int id = 1;
     while (std::find(membership.begin(), membership.end(), id) != membership.end()) ++id;
@@ -117,7 +131,9 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
     if (rank(ma) != rank(mb)) return rank(ma) < rank(mb);
     return a > b;
   });
-  plan.start = Operation{"Roll", order.front(), "DeletePod", ""};
+  // The leader hands off first when another member can lead (see operations.h).
+  const bool handoff = order.front() == leader && participants > 1;
+  plan.start = Operation{"Roll", order.front(), handoff ? "HandOff" : "DeletePod", ""};
   return plan;
 }
 

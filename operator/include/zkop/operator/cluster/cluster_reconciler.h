@@ -71,6 +71,11 @@ class ClusterReconciler : public Reconciler {
 
   // Operate's steps (operate.cc).
   void Advance(Pass& pass, const std::string& desired_hash);
+  void AdvanceScaleUp(Pass& pass);
+  void AdvanceScaleDown(Pass& pass);
+  void AdvanceRoll(Pass& pass, const std::string& desired_hash);
+  bool ReconfigureRole(Pass& pass, int id, const std::string& role);
+  void FinishRoll(Pass& pass, const std::string& message);
   void Step(Pass& pass, const std::string& step);
   void Finish(Pass& pass, const std::string& reason, const std::string& message);
   bool RecordOperation(Pass& pass, const std::optional<Operation>& op);

@@ -8,6 +8,12 @@
 //   ScaleDown k  Reconfigure (reconfig -remove k, confirmed with a write) -> DeletePod ->
 //                DeleteClaim (a removed id never returns with stale data)
 //   Roll k       DeletePod (the Pod comes back from the current template) -> WaitServing
+//   Roll leader  HandOff (reconfig the leader to an observer: ZooKeeper designates a follower
+//                that takes over without an election; confirmed with a write) -> DeletePod ->
+//                WaitServing (it serves as an observer) -> Promote (reconfig it back to a
+//                participant, confirmed by reading the config back). A leader that is the only
+//                participant is restarted as any member is.
+//   Roll k       Promote alone: a member found observing (a hand-off whose record was lost)
 //
 // Planning is pure: PlanNextOperation picks what to start from what was observed.
 #pragma once
@@ -44,7 +50,8 @@ struct Plan {
 //    except replacing an outdated member that is already down (a bad roll being fixed);
 //  - membership changes come before rolls; one member at a time;
 //  - up: the lowest unused id; down: the highest id that does not lead, the leader last;
-//  - roll: observers, then followers by highest id, the leader last.
+//  - an observer among the members is promoted back first (zkop's members all vote);
+//  - roll: observers, then followers by highest id, the leader last, with a hand-off.
 Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
                        const std::vector<int>& membership, const std::string& desired_hash);
 
