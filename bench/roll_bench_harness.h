@@ -105,7 +105,9 @@ class Writer {
 // Counts leader elections: srvr on every member every 50 ms; each distinct (leader id, leader
 // epoch) pair seen after the first sample is one election. The epoch is the high 32 bits of
 // the zxid the leader reports (a leader reports its new epoch as soon as it serves). The
-// id is part of the key because two leaders of a split brain can have the same epoch.
+// id is part of the key because two leaders of a split brain can have the same epoch. A
+// member saying "leader" whose own configuration ("conf") makes it an observer has handed off
+// (it can no longer commit) and does not count as leading.
 class ElectionCounter {
  public:
   explicit ElectionCounter(const MemberAddresses& members);

@@ -115,8 +115,11 @@ std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<
   std::string steps;
   const auto deadline = Clock::now() + 10min;
   for (;;) {
+    zk::EnsembleConfig committed;
+    if (!ReadMembership(admin, &committed))
+      throw std::runtime_error("zkop roll: cannot read the committed membership");
     opc::Observation observed = Observe(ensemble, ids, hashes);
-    opc::Plan plan = opc::PlanNextOperation(spec, observed, ids, "new");
+    opc::Plan plan = opc::PlanNextOperation(spec, observed, committed, "new");
     if (plan.start) {
       if (plan.start->type != "Roll")
         throw std::runtime_error("zkop roll: the planner wants " + plan.start->type);
@@ -176,7 +179,7 @@ std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zk::Clie
     std::vector<int> membership;
     for (const auto& m : committed.members) membership.push_back(m.id);
     opc::Observation observed = Observe(ensemble, membership, {});
-    opc::Plan plan = opc::PlanNextOperation(spec, observed, membership, "new");
+    opc::Plan plan = opc::PlanNextOperation(spec, observed, committed, "new");
     if (plan.start && plan.start->type == "ScaleUp") {
       const int want_id = plan.start->member;
       Say("zkop scale", "add " + std::to_string(want_id));

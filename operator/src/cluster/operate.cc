@@ -120,7 +120,7 @@ void ClusterReconciler::Operate(Pass& pass) {
                                        .as_string();
   pass.operation = OperationFromStatus(pass.previous_status);
   if (!pass.operation) {
-    const Plan plan = PlanNextOperation(spec, pass.observed, pass.facts.membership, desired_hash);
+    const Plan plan = PlanNextOperation(spec, pass.observed, pass.membership, desired_hash);
     if (!plan.blocked.empty()) {
       pass.facts.blocked = plan.blocked;
       return;

@@ -15,16 +15,18 @@ constexpr ServerMode F = ServerMode::kFollower;
 constexpr ServerMode O = ServerMode::kObserver;
 constexpr ServerMode D = ServerMode::kUnknown;  // not serving
 
-// A member as observed: its server's mode and the template hash its Pod runs.
+// A member: its server's mode (srvr), the template hash its Pod runs, and its role in the
+// committed configuration (by default what its mode says).
 struct Seen {
   ServerMode mode;
   std::string hash = "new";
+  std::string role = "";
 };
 
 struct Case {
   std::string name;
   int replicas;
-  std::map<int, Seen> members;  // the committed membership, as observed
+  std::map<int, Seen> members;  // the committed membership and what was observed
   std::string want;             // "Type member Step", or "" when nothing starts
   std::string blocked = "";     // a substring of Plan::blocked ("" = not blocked)
 };
@@ -40,7 +42,7 @@ Plan PlanFor(const Case& c) {
   spec.ns = "ns";
   spec.replicas = c.replicas;
   Observation observed;
-  std::vector<int> membership;
+  zk::EnsembleConfig membership;
   for (const auto& [id, seen] : c.members) {
     MemberState m;
     m.id = id;
@@ -52,7 +54,10 @@ Plan PlanFor(const Case& c) {
     m.server.mode = seen.mode;
     m.template_hash = seen.hash;
     observed.members.push_back(m);
-    membership.push_back(id);
+    zk::Member member;
+    member.id = id;
+    member.role = !seen.role.empty() ? seen.role : seen.mode == O ? "observer" : "participant";
+    membership.members.push_back(member);
   }
   return PlanNextOperation(spec, observed, membership, "new");
 }
@@ -92,6 +97,18 @@ TEST(PlanNextOperationTest, Table) {
        {{1, {F}}, {2, {O}}, {3, {L}}},
        "Roll 2 Promote"},
       {"promotion before scaling", 5, {{1, {O}}, {2, {L}}, {3, {F}}}, "Roll 1 Promote"},
+      {"a member still observing just after its promotion: the config decides",
+       3,
+       {{1, {F}}, {2, {O, "new", "participant"}}, {3, {L}}},
+       ""},
+      {"roll: an observer by the config goes first, whatever srvr says",
+       3,
+       {{1, {F, "old", "observer"}}, {2, {F, "old"}}, {3, {L, "old"}}},
+       "Roll 1 DeletePod"},
+      {"a current observer is promoted before the leader rolls",
+       2,
+       {{1, {L, "old"}}, {2, {O}}},
+       "Roll 2 Promote"},
       {"roll blocked while a member does not serve",
        3,
        {{1, {D}}, {2, {F, "old"}}, {3, {L, "old"}}},

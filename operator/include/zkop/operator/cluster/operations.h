@@ -24,6 +24,7 @@
 
 #include "zkop/operator/cluster/observe.h"
 #include "zkop/operator/cluster/spec.h"
+#include "zkop/zk/ensemble_config.h"
 
 namespace zkop::op::cluster {
 
@@ -44,15 +45,17 @@ struct Plan {
   std::string warning_reason;      // a CamelCase reason for `blocked` (Events)
 };
 
-// What to start when no operation is in progress. `membership` are the committed member ids;
-// `desired_hash` the template hash the current spec renders. Rules:
+// What to start when no operation is in progress. `membership` is the committed
+// configuration (ids and roles as ZooKeeper's config has them); `desired_hash` the template
+// hash the current spec renders. Rules:
 //  - nothing starts unless every member serves (in quorum, synced) and exactly one leads —
 //    except replacing an outdated member that is already down (a bad roll being fixed);
+//  - an observer among the members is promoted back first (zkop's members all vote);
 //  - membership changes come before rolls; one member at a time;
 //  - up: the lowest unused id; down: the highest id that does not lead, the leader last;
-//  - an observer among the members is promoted back first (zkop's members all vote);
-//  - roll: observers, then followers by highest id, the leader last, with a hand-off.
+//  - roll: observers, then followers by highest id, the leader last, handing off first when
+//    another member votes.
 Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
-                       const std::vector<int>& membership, const std::string& desired_hash);
+                       const zk::EnsembleConfig& membership, const std::string& desired_hash);
 
 }  // namespace zkop::op::cluster
