@@ -108,7 +108,8 @@ opc::ClusterSpec Spec(int replicas) {
 
 }  // namespace
 
-std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<int>& ids) {
+std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<int>& ids,
+                     std::vector<StepStart>* starts) {
   std::map<int, std::string> hashes;
   for (int id : ids) hashes[id] = "old";
   const opc::ClusterSpec spec = Spec(static_cast<int>(ids.size()));
@@ -129,6 +130,7 @@ std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<
         if (m.id == id) mode = m.server.mode;
       Say("zkop roll", "restart " + std::to_string(id) + Leader(mode));
       Append(steps, std::to_string(id) + Leader(mode));
+      starts->push_back({std::to_string(id) + Leader(mode), !Leader(mode).empty(), Clock::now()});
       if (plan.start->step == "HandOff") {
         // Reconfigured to an observer, confirmed with a write through the new leader.
         SetRole(admin, ensemble.MemberConfig(id), "observer");
@@ -152,7 +154,8 @@ std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<
   return "restart " + steps;
 }
 
-std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
+std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids,
+                            std::vector<StepStart>* starts) {
   std::vector<int> order(ids);
   std::sort(order.begin(), order.end(), std::greater<>());  // highest ordinal first
   std::string steps;
@@ -160,6 +163,7 @@ std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
     const std::string mark = Leader(QueryMember(ensemble.ClientAddress(id)).mode);
     Say("StatefulSet roll", "restart " + std::to_string(id) + mark);
     Append(steps, std::to_string(id) + mark);
+    starts->push_back({std::to_string(id) + mark, !mark.empty(), Clock::now()});
     ensemble.Restart(id);
     WaitServes(ensemble, id, "StatefulSet roll");
   }

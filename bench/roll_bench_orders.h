@@ -30,9 +30,19 @@
 
 namespace rollbench {
 
-// Rolls every member in `ids`.
-std::string ZkopRoll(ZkEnsemble& ensemble, zkop::zk::Client& admin, const std::vector<int>& ids);
-std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
+// When a roll's step on one member began; it lasts until the next one begins (the last one
+// until the writer stops).
+struct StepStart {
+  std::string label;  // "2", "3(L)"
+  bool leader = false;
+  Clock::time_point at;
+};
+
+// Rolls every member in `ids`; appends each step's start to `steps`.
+std::string ZkopRoll(ZkEnsemble& ensemble, zkop::zk::Client& admin, const std::vector<int>& ids,
+                     std::vector<StepStart>* steps);
+std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids,
+                            std::vector<StepStart>* steps);
 
 // Changes the membership to `replicas` members through `admin` (the super user).
 std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zkop::zk::Client& admin,
