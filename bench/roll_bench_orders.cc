@@ -138,7 +138,10 @@ std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<
       } else if (plan.start->step != "DeletePod") {
         throw std::runtime_error("zkop roll: the planner starts at " + plan.start->step);
       }
-      ensemble.Restart(id);                 // the Pod deleted and recreated from the new template
+      // The Pod deleted and recreated from the new template. zkop's entrypoint ends ZooKeeper
+      // with SIGKILL when its container is stopped (images/zookeeper/entrypoint.sh).
+      ensemble.Kill(id);
+      ensemble.Start(id);
       if (plan.start->step == "HandOff") {  // WaitServing, then Promote
         WaitServes(ensemble, id, "zkop roll");
         SetRole(admin, ensemble.MemberConfig(id), "participant");
@@ -210,7 +213,7 @@ std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zk::Clie
       Reconfigure(admin, {}, {id}, want);
       // Confirmed with a write, then the Pod, then the claim.
       ConfirmWrite(admin, "/roll-bench-removed-" + std::to_string(id));
-      ensemble.Stop(id);
+      ensemble.Kill(id);  // the Pod deleted: zkop's entrypoint SIGKILLs ZooKeeper
       addresses.Erase(id);
       WipeData(ensemble, id);
       Append(steps, "-" + std::to_string(id));

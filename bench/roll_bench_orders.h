@@ -2,7 +2,9 @@
 //
 // zkop's order asks zkop's own planner (zkop::op::cluster::PlanNextOperation, the function
 // the operator runs) what to do next, from an Observation built from srvr answers, and
-// carries the step out as the operator does: a roll restarts the member the planner names
+// carries the step out as the operator does (a member's Pod deleted = its server SIGKILLed, as
+// zkop's entrypoint ends ZooKeeper on SIGTERM; the StatefulSet's members get SIGTERM, as a
+// chart's JVM does): a roll restarts the member the planner names
 // (observers, followers by highest id, the leader last; each only when every member serves
 // and one leads), the leader after handing off (reconfigured to an observer, confirmed with a
 // write; restarted; reconfigured back to a participant once it serves); a scale-up starts the

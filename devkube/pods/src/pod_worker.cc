@@ -494,7 +494,10 @@ void PodWorker::StartContainer(Container& c) {
   const std::string log_dir = pod_dir_ + "/logs/" + c.name;
   std::string error;
   MakeDirs(log_dir, 0755, &error);
-  ctx.log_path = log_dir + "/" + std::to_string(c.restart_count) + ".log";
+  // One file per run, named for the restartCount the status shows while it runs (0.log, 1.log,
+  // ...): a restarted container's previous log stays whole, as the kubelet keeps it.
+  const int run = c.ever_started ? c.restart_count + 1 : 0;
+  ctx.log_path = log_dir + "/" + std::to_string(run) + ".log";
   {
     std::lock_guard lock(mu_);
     log_paths_[c.name] = ctx.log_path;
