@@ -185,16 +185,15 @@ void ClusterReconciler::Finish(Pass& pass, const std::string& reason, const std:
             {{"cluster", pass.request.Key()}, {"type", done.type}, {"member", done.member}});
 }
 
-bool ClusterReconciler::ReconfigureRole(Pass& pass, int id, const std::string& role) {
+bool ClusterReconciler::ReconfigureRole(Pass& pass, EnsembleAdmin& admin, int id,
+                                        const std::string& role) {
   const ClusterSpec& spec = pass.parsed.spec;
-  auto admin = Admin(pass);
-  if (!admin) return false;
   zk::EnsembleConfig config;
-  zk::Status s = admin->ReadConfig(&config);
+  zk::Status s = admin.ReadConfig(&config);
   if (!s.ok()) return false;
   const zk::Member* present = config.Find(id);
   if (!present || present->role != role) {
-    s = admin->Add(MemberOf(spec, id, role, options_.render), config.version, &config);
+    s = admin.Add(MemberOf(spec, id, role, options_.render), config.version, &config);
     if (!s.ok()) {
       if (!Retryable(s))
         pass.facts.blocked = "reconfig " + MemberPodName(spec.name, id) + " as " +
@@ -275,7 +274,8 @@ void ClusterReconciler::AdvanceScaleUp(Pass& pass) {
     return;
   }
   // Reconfigure
-  if (!ReconfigureRole(pass, op.member, "participant")) return;
+  auto admin = Admin(pass);
+  if (!admin || !ReconfigureRole(pass, *admin, op.member, "participant")) return;
   Finish(pass, "MemberAdded", pod + " joined the ensemble as a participant");
 }
 
@@ -352,14 +352,17 @@ void ClusterReconciler::AdvanceRoll(Pass& pass, const std::string& desired_hash)
     // The leader steps down before its restart: reconfigured to an observer, it hands the
     // leadership to a follower ZooKeeper designates, which takes over without an election.
     // A write through the new leader confirms it leads before the Pod goes.
-    if (!ReconfigureRole(pass, op.member, "observer")) return;
     auto admin = Admin(pass);
-    if (!admin || !admin->ConfirmWithWrite(RenderDynamicConfig(pass.membership)).ok()) return;
+    if (!admin || !ReconfigureRole(pass, *admin, op.member, "observer") ||
+        !admin->ConfirmWithWrite(RenderDynamicConfig(pass.membership)).ok())
+      return;
     Step(pass, "DeletePod");
     return;
   }
   if (op.step == "Promote") {
-    if (!Healthy(m) || !ReconfigureRole(pass, op.member, "participant")) return;
+    if (!Healthy(m)) return;
+    auto admin = Admin(pass);
+    if (!admin || !ReconfigureRole(pass, *admin, op.member, "participant")) return;
     Finish(pass, "MemberRolled", pod + " runs the current template and votes again");
     return;
   }

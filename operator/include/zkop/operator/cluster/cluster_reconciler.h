@@ -74,7 +74,10 @@ class ClusterReconciler : public Reconciler {
   void AdvanceScaleUp(Pass& pass);
   void AdvanceScaleDown(Pass& pass);
   void AdvanceRoll(Pass& pass, const std::string& desired_hash);
-  bool ReconfigureRole(Pass& pass, int id, const std::string& role);
+  // Makes member `id` a `role` ("observer", "participant") in the committed configuration
+  // (reconfig of its server line, conditional on the version read; nothing when it already is)
+  // and records the result; false when a later pass must try again.
+  bool ReconfigureRole(Pass& pass, EnsembleAdmin& admin, int id, const std::string& role);
   void FinishRoll(Pass& pass, const std::string& message);
   void Step(Pass& pass, const std::string& step);
   void Finish(Pass& pass, const std::string& reason, const std::string& message);
