@@ -94,6 +94,24 @@ class ZooKeeperPodsTest : public RuntimeFixture {
     return out;
   }
 
+  // Member k's container has restarted `restarts` times and its Pod is Ready again.
+  bool RestartedAndReady(int k, int restarts) {
+    const std::string pod = "demo-" + std::to_string(k);
+    return WaitFor(
+        [&] {
+          return ContainerStatus(kNs, pod).at("restartCount").as_integer() == restarts &&
+                 Ready(kNs, pod);
+        },
+        60s);
+  }
+  int LastExitCode(int k) {
+    return ContainerStatus(kNs, "demo-" + std::to_string(k))
+        .at("lastState")
+        .at("terminated")
+        .at("exitCode")
+        .as_integer();
+  }
+
   std::string Ip(int k) { return PodStatus(kNs, "demo-" + std::to_string(k), {"podIP"}); }
 
   zk::ServerMode Mode(int k) {
@@ -138,17 +156,9 @@ TEST_F(ZooKeeperPodsTest, ThreeMembersFormAQuorumRestartRejoinAndKeepTheirData) 
   const int pid = ContainerPid(kNs, "demo-2");
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        const value cs = ContainerStatus(kNs, "demo-2");
-        return cs.at("restartCount").as_integer() == 1 && Ready(kNs, "demo-2");
-      },
-      60s))
-      << Explain(2);
+  ASSERT_TRUE(RestartedAndReady(2, 1)) << Explain(2);
   EXPECT_NE(ContainerPid(kNs, "demo-2"), pid);
-  EXPECT_EQ(
-      ContainerStatus(kNs, "demo-2").at("lastState").at("terminated").at("exitCode").as_integer(),
-      128 + SIGKILL);
+  EXPECT_EQ(LastExitCode(2), 128 + SIGKILL);
   const auto rejoined = Mode(2);
   EXPECT_TRUE(rejoined == zk::ServerMode::kLeader || rejoined == zk::ServerMode::kFollower);
 
@@ -158,17 +168,9 @@ TEST_F(ZooKeeperPodsTest, ThreeMembersFormAQuorumRestartRejoinAndKeepTheirData) 
   const std::vector<int> jvm = ChildPids(entrypoint);
   ASSERT_EQ(jvm.size(), 1u) << "the entrypoint runs ZooKeeper as its one child";
   ASSERT_EQ(::kill(entrypoint, SIGTERM), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        const value cs = ContainerStatus(kNs, "demo-2");
-        return cs.at("restartCount").as_integer() == 2 && Ready(kNs, "demo-2");
-      },
-      60s))
-      << Explain(2);
+  ASSERT_TRUE(RestartedAndReady(2, 2)) << Explain(2);
   EXPECT_NE(::kill(jvm[0], 0), 0) << "the JVM outlived its entrypoint";
-  EXPECT_EQ(
-      ContainerStatus(kNs, "demo-2").at("lastState").at("terminated").at("exitCode").as_integer(),
-      143);
+  EXPECT_EQ(LastExitCode(2), 143);
   // The log of the run that was stopped (run 1; `kubectl logs --previous`).
   const std::string log = zkop::testing::TailFile(
       (std::filesystem::path(runtime_->LogPath(kNs, "demo-2", "zookeeper")).parent_path() / "1.log")
@@ -177,7 +179,8 @@ TEST_F(ZooKeeperPodsTest, ThreeMembersFormAQuorumRestartRejoinAndKeepTheirData) 
   EXPECT_NE(log.find("zkop-entrypoint: SIGTERM: stopping ZooKeeper (pid " + std::to_string(jvm[0]) +
                      ") at once"),
             std::string::npos)
-      << "run 1 log, the entrypoint's lines:\n" << EntrypointLines(log);
+      << "run 1 log, the entrypoint's lines:\n"
+      << EntrypointLines(log);
 
   // Deleting a Pod stops its processes; a new Pod on the same claim finds its data.
   const int old_pid = ContainerPid(kNs, "demo-3");

@@ -204,29 +204,42 @@ bool ClusterReconciler::ReconfigureRole(Pass& pass, EnsembleAdmin& admin, int id
   return RecordMembership(pass, Canonical(spec, config, options_.render));
 }
 
+// The operation in progress and the member it is about, as of this pass (a copy: a step
+// records the next one in pass.operation).
+struct ClusterReconciler::Target {
+  const ClusterSpec& spec;
+  const Operation op;
+  const MemberState* member;  // nullptr when the member has neither Pod nor claim
+  const std::string pod;
+  const std::string claim;
+};
+
 void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
   const Operation& op = *pass.operation;
+  const ClusterSpec& spec = pass.parsed.spec;
+  const Target t{spec, op, pass.observed.Find(op.member), MemberPodName(spec.name, op.member),
+                 MemberClaimName(spec.name, op.member)};
   if (op.type == "ScaleUp" &&
       (op.step == "CreateMember" || op.step == "WaitSynced" || op.step == "Reconfigure"))
-    return AdvanceScaleUp(pass);
+    return AdvanceScaleUp(pass, t);
   if (op.type == "ScaleDown" &&
       (op.step == "Reconfigure" || op.step == "DeletePod" || op.step == "DeleteClaim"))
-    return AdvanceScaleDown(pass);
+    return AdvanceScaleDown(pass, t);
   if (op.type == "Roll" && (op.step == "HandOff" || op.step == "DeletePod" ||
                             op.step == "WaitServing" || op.step == "Promote"))
-    return AdvanceRoll(pass, desired_hash);
+    return AdvanceRoll(pass, t, desired_hash);
   // An operation this version does not know: drop it.
   kLog.Warn("dropping an unknown operation",
             {{"cluster", pass.request.Key()}, {"type", op.type}, {"step", op.step}});
   RecordOperation(pass, std::nullopt);
 }
 
-void ClusterReconciler::AdvanceScaleUp(Pass& pass) {
-  const ClusterSpec& spec = pass.parsed.spec;
-  const Operation op = *pass.operation;
-  const MemberState* m = pass.observed.Find(op.member);
-  const std::string pod = MemberPodName(spec.name, op.member);
-  const std::string claim = MemberClaimName(spec.name, op.member);
+void ClusterReconciler::AdvanceScaleUp(Pass& pass, const Target& t) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
+  const std::string& claim = t.claim;
   if (op.step == "CreateMember") {
     // A claim left by an earlier member with this id is stale: it goes first.
     const auto live = cache_->Get(res::PersistentVolumeClaims(), spec.ns, claim);
@@ -279,12 +292,12 @@ void ClusterReconciler::AdvanceScaleUp(Pass& pass) {
   Finish(pass, "MemberAdded", pod + " joined the ensemble as a participant");
 }
 
-void ClusterReconciler::AdvanceScaleDown(Pass& pass) {
-  const ClusterSpec& spec = pass.parsed.spec;
-  const Operation op = *pass.operation;
-  const MemberState* m = pass.observed.Find(op.member);
-  const std::string pod = MemberPodName(spec.name, op.member);
-  const std::string claim = MemberClaimName(spec.name, op.member);
+void ClusterReconciler::AdvanceScaleDown(Pass& pass, const Target& t) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
+  const std::string& claim = t.claim;
   if (op.step == "Reconfigure") {
     auto admin = Admin(pass);
     if (!admin) return;
@@ -343,11 +356,11 @@ void ClusterReconciler::FinishRoll(Pass& pass, const std::string& message) {
   Finish(pass, "MemberRolled", message);
 }
 
-void ClusterReconciler::AdvanceRoll(Pass& pass, const std::string& desired_hash) {
-  const ClusterSpec& spec = pass.parsed.spec;
-  const Operation op = *pass.operation;
-  const MemberState* m = pass.observed.Find(op.member);
-  const std::string pod = MemberPodName(spec.name, op.member);
+void ClusterReconciler::AdvanceRoll(Pass& pass, const Target& t, const std::string& desired_hash) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
   if (op.step == "HandOff") {
     // The leader steps down before its restart: reconfigured to an observer, it hands the
     // leadership to a follower ZooKeeper designates, which takes over without an election.
