@@ -226,4 +226,12 @@ std::vector<kube::Json> Controller::List(const kube::ResourceRef& ref, const std
   return out;
 }
 
+void Controller::ForEach(const kube::ResourceRef& ref, const std::string& ns,
+                         const kube::LabelSelector& selector,
+                         const std::function<void(const kube::Json&)>& fn) const {
+  for (const kube::Informer* informer : InformersFor(ref, ns)) {
+    informer->ForEachByLabels(selector, ns, fn);
+  }
+}
+
 }  // namespace zkop::op::controller

@@ -83,6 +83,9 @@ class Controller : public ObjectCache {
                                 const std::string& name) const override;
   std::vector<kube::Json> List(const kube::ResourceRef& ref, const std::string& ns,
                                const kube::LabelSelector& selector) const override;
+  void ForEach(const kube::ResourceRef& ref, const std::string& ns,
+               const kube::LabelSelector& selector,
+               const std::function<void(const kube::Json&)>& fn) const override;
 
  private:
   struct Watched {
