@@ -101,6 +101,14 @@ std::vector<ClientMetric::Label> Labels(const MemberRef& m, size_t more = 0) {
   return labels;
 }
 
+// zkop_member_role: kRoles.size() series for every member, whether it answers or not.
+MetricFamily* RoleFamily(FamilyBuilder& out) {
+  return out.Family(
+      "zkop_member_role", MetricType::Gauge,
+      "The member's role as it reports it (1 for the role it has, 0 for the others); all 0 "
+      "when it does not answer");
+}
+
 std::string Help(std::string_view what) {
   return "ZooKeeper's " + std::string(what) +
          " per member, from mntr at scrape time (zkop-operator)";
@@ -160,10 +168,7 @@ class MemberMapper {
   }
 
   void ExportRole(std::string_view state) {
-    MetricFamily* f = out_->Family(
-        "zkop_member_role", MetricType::Gauge,
-        "The member's role as it reports it (1 for the role it has, 0 for the others); all 0 "
-        "when it does not answer");
+    MetricFamily* f = RoleFamily(*out_);
     for (std::string_view role : kRoles) {
       ClientMetric m;
       m.label = Labels(member_, 1);
@@ -237,6 +242,7 @@ MntrFamilies MntrToFamilies(const std::vector<MntrScrape>& scrapes) {
       out.Family("zkop_member_up", MetricType::Gauge,
                  "1 when the member answered mntr with its figures at this scrape, 0 otherwise");
   up->metric.reserve(scrapes.size());
+  RoleFamily(out)->metric.reserve(kRoles.size() * scrapes.size());
   for (const MntrScrape& scrape : scrapes) {
     MemberMapper mapper(scrape.member, &out, &result.malformed_lines);
     bool ok = false;
