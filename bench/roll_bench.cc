@@ -12,6 +12,7 @@
 // be carried out (a failure, not a slow result: the figures are for reading, not asserting).
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -38,6 +39,8 @@ struct Trial {
   int windows = 0;        // gaps between acknowledgments longer than 100 ms
   double windows_ms = 0;  // their sum
   double seconds = 0;
+  // Rolls: the longest gap between acknowledgments in each member's step ("3(L)": 412).
+  std::vector<std::pair<StepStart, double>> step_windows;
 };
 
 std::string ScenarioName(bool scale) { return scale ? "3 -> 5 -> 3" : "roll of 3"; }
@@ -84,10 +87,16 @@ Trial RunTrial(bool scale, bool zkop) {
     if (!elections.Start()) throw std::runtime_error("no leader epoch seen");
     std::this_thread::sleep_for(1s);
     const auto start = Clock::now();
+    std::vector<StepStart> starts;
     try {
       const std::vector<int> ids{1, 2, 3};
       if (!scale) {
-        t.steps = zkop ? ZkopRoll(ensemble, ids) : StatefulSetRoll(ensemble, ids);
+        if (zkop) {
+          auto admin = ConnectAdmin(ensemble, connect);
+          t.steps = ZkopRoll(ensemble, *admin, ids, &starts);
+        } else {
+          t.steps = StatefulSetRoll(ensemble, ids, &starts);
+        }
       } else if (zkop) {
         auto admin = ConnectAdmin(ensemble, connect);
         t.steps = ZkopScale(ensemble, addresses, *admin, 5);
@@ -106,6 +115,10 @@ Trial RunTrial(bool scale, bool zkop) {
     t.writes = writer.StopAndVerify();
     if (!t.writes.verified && t.error.empty()) t.error = "the writes could not be read back";
     t.windows_ms = GapsLongerThan(t.writes.ack_times, 100ms, &t.windows);
+    for (size_t i = 0; i < starts.size(); ++i) {
+      const auto to = i + 1 < starts.size() ? starts[i + 1].at : Clock::now();
+      t.step_windows.push_back({starts[i], LongestGapWithin(t.writes.ack_times, starts[i].at, to)});
+    }
   } catch (const std::exception& e) {
     if (t.error.empty()) t.error = e.what();
   }
@@ -207,6 +220,17 @@ void Report(const std::vector<Trial>& trials,
                  "after the signal, ms): SIGKILL "
               << Spread(reference.first) << " (" << reference.first.size() << " times), SIGTERM "
               << Spread(reference.second) << " (" << reference.second.size() << " times)\n";
+  for (bool zkop : {true, false}) {
+    std::vector<double> leader, others;
+    for (const Trial& t : trials) {
+      if (t.scale || t.zkop != zkop || !t.error.empty()) continue;
+      for (const auto& [step, ms] : t.step_windows) (step.leader ? leader : others).push_back(ms);
+    }
+    if (leader.empty() && others.empty()) continue;
+    std::cout << "\nRoll of 3, " << OrderName(zkop)
+              << ": longest window in a step on the leader (ms) " << Spread(leader)
+              << "; in a step on another member " << Spread(others) << "\n";
+  }
   std::cout << "\nRuns:\n\n";
   for (const Trial& t : trials) {
     std::cout << "- " << ScenarioName(t.scale) << ", " << OrderName(t.zkop) << ": " << t.steps
@@ -216,7 +240,12 @@ void Report(const std::vector<Trial>& trials,
               << t.writes.failed_attempts << ", acknowledged " << t.writes.acknowledged << ", lost "
               << t.writes.lost << ", at most " << t.most_leaders << " leader(s) at once"
               << std::setprecision(1) << ", " << t.seconds << " s"
-              << (t.error.empty() ? "" : " — ERROR: " + t.error) << "\n";
+              << (t.error.empty() ? "" : " — ERROR: " + t.error);
+    std::string by_step;
+    for (const auto& [step, ms] : t.step_windows)
+      by_step += (by_step.empty() ? "" : ", ") + step.label + " " + std::to_string(std::lround(ms));
+    if (!by_step.empty()) std::cout << "; longest window by step (ms): " << by_step;
+    std::cout << "\n";
   }
 }
 

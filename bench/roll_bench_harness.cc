@@ -1,5 +1,7 @@
 #include "roll_bench_harness.h"
 
+#include "zkop/operator/cluster/observe.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -181,6 +183,19 @@ bool ElectionCounter::Start() {
       10s, 20ms);
 }
 
+namespace {
+// A leader whose own configuration makes it an observer (or leaves it out) has handed off:
+// ZooKeeper no longer lets it commit, and it says "leader" only until its next tick.
+bool HandedOff(int id, const std::string& address) {
+  const auto conf = zk::FourLetterWord(address, "conf", 1s);
+  if (!conf.status.ok()) return false;
+  const auto membership = zkop::op::cluster::MembershipFromConf(conf.text);
+  if (!membership) return false;
+  const zk::Member* self = membership->Find(id);
+  return !self || self->role == "observer";
+}
+}  // namespace
+
 void ElectionCounter::Run() {
   while (!stop_) {
     const Clock::time_point start = Clock::now();
@@ -188,6 +203,7 @@ void ElectionCounter::Run() {
     for (const auto& [id, address] : members_.Snapshot()) {
       ServerState s = QueryMember(address);
       if (s.mode != zk::ServerMode::kLeader || s.zxid < 0) continue;
+      if (HandedOff(id, address)) continue;
       ++leaders;
       std::lock_guard<std::mutex> lock(mu_);
       if (leaders_.insert({id, s.zxid >> 32}).second && !leaders_.empty())
@@ -267,6 +283,29 @@ void Reconfigure(zk::Client& admin, const std::vector<std::string>& joining,
   zk::EnsembleConfig confirmed;
   if (!ReadMembership(admin, &confirmed) || Ids(confirmed) != want)
     throw std::runtime_error("reconfig: the membership read back is not the wanted one");
+}
+
+void SetRole(zk::Client& admin, zk::Member member, const std::string& role) {
+  member.role = role;
+  auto has_role = [&](const zk::EnsembleConfig& c) {
+    const zk::Member* m = c.Find(member.id);
+    return m && m->role == role;
+  };
+  std::string last;
+  const bool done = Eventually(
+      [&] {
+        zk::EnsembleConfig cfg;
+        if (!ReadMembership(admin, &cfg)) return false;
+        if (has_role(cfg)) return true;
+        zk::DataResult r = admin.Reconfig({member.ServerLine()}, {}, {}, cfg.version);
+        last = r.status.ToString();
+        zk::EnsembleConfig after;
+        return r.status.ok() && zk::ParseEnsembleConfig(r.data, &after).ok() && has_role(after);
+      },
+      60s, 100ms);
+  if (!done)
+    throw std::runtime_error("reconfig never made member " + std::to_string(member.id) + " " +
+                             role + ": " + last);
 }
 
 // --- static membership --------------------------------------------------------------------

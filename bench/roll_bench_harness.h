@@ -105,7 +105,9 @@ class Writer {
 // Counts leader elections: srvr on every member every 50 ms; each distinct (leader id, leader
 // epoch) pair seen after the first sample is one election. The epoch is the high 32 bits of
 // the zxid the leader reports (a leader reports its new epoch as soon as it serves). The
-// id is part of the key because two leaders of a split brain can have the same epoch.
+// id is part of the key because two leaders of a split brain can have the same epoch. A
+// member saying "leader" whose own configuration ("conf") makes it an observer has handed off
+// (it can no longer commit) and does not count as leading.
 class ElectionCounter {
  public:
   explicit ElectionCounter(const MemberAddresses& members);
@@ -139,6 +141,11 @@ bool ReadMembership(zkop::zk::Client& admin, zkop::zk::EnsembleConfig* out);
 // Throws std::runtime_error after 60 s.
 void Reconfigure(zkop::zk::Client& admin, const std::vector<std::string>& joining,
                  const std::vector<int>& leaving, const std::set<int>& want);
+
+// Changes `member`'s role to `role` ("observer" or "participant") with one reconfig,
+// conditional on the version read and repeated as Reconfigure is, until the config read back
+// has it. Throws std::runtime_error after 60 s.
+void SetRole(zkop::zk::Client& admin, zkop::zk::Member member, const std::string& role);
 
 // --- static membership (the StatefulSet baseline's configuration) -----------------------
 // Rewrites a (stopped) member's zoo.cfg with the same settings and `members` as static

@@ -56,6 +56,17 @@ void WaitAllServe(ZkEnsemble& ensemble, const std::vector<int>& ids, const std::
                            (one_leader ? " with one leader" : "") + " within 120 s" + detail);
 }
 
+// A write through the current quorum, as the operator confirms a reconfig.
+void ConfirmWrite(zk::Client& admin, const std::string& path) {
+  if (!Eventually(
+          [&] {
+            zk::Error e = admin.Create(path, "").status.code();
+            return e == zk::Error::kOk || e == zk::Error::kNodeExists;
+          },
+          kStepTimeout, 100ms))
+    throw std::runtime_error("no write confirmed the reconfig (" + path + ")");
+}
+
 // A StatefulSet's gate: the pod it just created serves (a readiness probe on srvr).
 void WaitServes(ZkEnsemble& ensemble, int id, const std::string& order) {
   if (WaitMemberServes(ensemble.ClientAddress(id), kStepTimeout)) return;
@@ -97,15 +108,19 @@ opc::ClusterSpec Spec(int replicas) {
 
 }  // namespace
 
-std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
+std::string ZkopRoll(ZkEnsemble& ensemble, zk::Client& admin, const std::vector<int>& ids,
+                     std::vector<StepStart>* starts) {
   std::map<int, std::string> hashes;
   for (int id : ids) hashes[id] = "old";
   const opc::ClusterSpec spec = Spec(static_cast<int>(ids.size()));
   std::string steps;
   const auto deadline = Clock::now() + 10min;
   for (;;) {
+    zk::EnsembleConfig committed;
+    if (!ReadMembership(admin, &committed))
+      throw std::runtime_error("zkop roll: cannot read the committed membership");
     opc::Observation observed = Observe(ensemble, ids, hashes);
-    opc::Plan plan = opc::PlanNextOperation(spec, observed, ids, "new");
+    opc::Plan plan = opc::PlanNextOperation(spec, observed, committed, "new");
     if (plan.start) {
       if (plan.start->type != "Roll")
         throw std::runtime_error("zkop roll: the planner wants " + plan.start->type);
@@ -115,7 +130,22 @@ std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
         if (m.id == id) mode = m.server.mode;
       Say("zkop roll", "restart " + std::to_string(id) + Leader(mode));
       Append(steps, std::to_string(id) + Leader(mode));
-      ensemble.Restart(id);  // the Pod deleted and recreated from the new template
+      starts->push_back({std::to_string(id) + Leader(mode), !Leader(mode).empty(), Clock::now()});
+      if (plan.start->step == "HandOff") {
+        // Reconfigured to an observer, confirmed with a write through the new leader.
+        SetRole(admin, ensemble.MemberConfig(id), "observer");
+        ConfirmWrite(admin, "/roll-bench-handoff-" + std::to_string(id));
+      } else if (plan.start->step != "DeletePod") {
+        throw std::runtime_error("zkop roll: the planner starts at " + plan.start->step);
+      }
+      // The Pod deleted and recreated from the new template. zkop's entrypoint ends ZooKeeper
+      // with SIGKILL when its container is stopped (images/zookeeper/entrypoint.sh).
+      ensemble.Kill(id);
+      ensemble.Start(id);
+      if (plan.start->step == "HandOff") {  // WaitServing, then Promote
+        WaitServes(ensemble, id, "zkop roll");
+        SetRole(admin, ensemble.MemberConfig(id), "participant");
+      }
       hashes[id] = "new";
       continue;
     }
@@ -127,7 +157,8 @@ std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
   return "restart " + steps;
 }
 
-std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
+std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids,
+                            std::vector<StepStart>* starts) {
   std::vector<int> order(ids);
   std::sort(order.begin(), order.end(), std::greater<>());  // highest ordinal first
   std::string steps;
@@ -135,6 +166,7 @@ std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids) {
     const std::string mark = Leader(QueryMember(ensemble.ClientAddress(id)).mode);
     Say("StatefulSet roll", "restart " + std::to_string(id) + mark);
     Append(steps, std::to_string(id) + mark);
+    starts->push_back({std::to_string(id) + mark, !mark.empty(), Clock::now()});
     ensemble.Restart(id);
     WaitServes(ensemble, id, "StatefulSet roll");
   }
@@ -154,7 +186,7 @@ std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zk::Clie
     std::vector<int> membership;
     for (const auto& m : committed.members) membership.push_back(m.id);
     opc::Observation observed = Observe(ensemble, membership, {});
-    opc::Plan plan = opc::PlanNextOperation(spec, observed, membership, "new");
+    opc::Plan plan = opc::PlanNextOperation(spec, observed, committed, "new");
     if (plan.start && plan.start->type == "ScaleUp") {
       const int want_id = plan.start->member;
       Say("zkop scale", "add " + std::to_string(want_id));
@@ -180,15 +212,8 @@ std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zk::Clie
       want.erase(id);
       Reconfigure(admin, {}, {id}, want);
       // Confirmed with a write, then the Pod, then the claim.
-      const std::string confirm = "/roll-bench-removed-" + std::to_string(id);
-      if (!Eventually(
-              [&] {
-                zk::Error e = admin.Create(confirm, "").status.code();
-                return e == zk::Error::kOk || e == zk::Error::kNodeExists;
-              },
-              kStepTimeout, 100ms))
-        throw std::runtime_error("zkop scale: no write confirmed the removal");
-      ensemble.Stop(id);
+      ConfirmWrite(admin, "/roll-bench-removed-" + std::to_string(id));
+      ensemble.Kill(id);  // the Pod deleted: zkop's entrypoint SIGKILLs ZooKeeper
       addresses.Erase(id);
       WipeData(ensemble, id);
       Append(steps, "-" + std::to_string(id));

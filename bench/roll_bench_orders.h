@@ -2,12 +2,16 @@
 //
 // zkop's order asks zkop's own planner (zkop::op::cluster::PlanNextOperation, the function
 // the operator runs) what to do next, from an Observation built from srvr answers, and
-// carries the step out as the operator does: a roll restarts the member the planner names
+// carries the step out as the operator does (a member's Pod deleted = its server SIGKILLed, as
+// zkop's entrypoint ends ZooKeeper on SIGTERM; the StatefulSet's members get SIGTERM, as a
+// chart's JVM does): a roll restarts the member the planner names
 // (observers, followers by highest id, the leader last; each only when every member serves
-// and one leads); a scale-up starts the lowest unused id with the committed membership plus
-// itself (ZkEnsemble::AddMember) and, once it serves, reconfigs it in conditionally on the
-// version read, confirmed by reading the config back; a scale-down reconfigs the highest
-// non-leader id out, confirms with a write, then stops it and wipes its data.
+// and one leads), the leader after handing off (reconfigured to an observer, confirmed with a
+// write; restarted; reconfigured back to a participant once it serves); a scale-up starts the
+// lowest unused id with the committed membership plus itself (ZkEnsemble::AddMember) and, once it
+// serves, reconfigs it in conditionally on the version read, confirmed by reading the config back;
+// a scale-down reconfigs the highest non-leader id out, confirms with a write, then stops it and
+// wipes its data.
 //
 // The StatefulSet's order (OrderedReady pod management, RollingUpdate): ordinals highest
 // first, whoever leads, each step once the pod it restarted or created is ready (serves:
@@ -28,9 +32,19 @@
 
 namespace rollbench {
 
-// Rolls every member in `ids`.
-std::string ZkopRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
-std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids);
+// When a roll's step on one member began; it lasts until the next one begins (the last one
+// until the writer stops).
+struct StepStart {
+  std::string label;  // "2", "3(L)"
+  bool leader = false;
+  Clock::time_point at;
+};
+
+// Rolls every member in `ids`; appends each step's start to `steps`.
+std::string ZkopRoll(ZkEnsemble& ensemble, zkop::zk::Client& admin, const std::vector<int>& ids,
+                     std::vector<StepStart>* steps);
+std::string StatefulSetRoll(ZkEnsemble& ensemble, const std::vector<int>& ids,
+                            std::vector<StepStart>* steps);
 
 // Changes the membership to `replicas` members through `admin` (the super user).
 std::string ZkopScale(ZkEnsemble& ensemble, MemberAddresses& addresses, zkop::zk::Client& admin,

@@ -18,7 +18,9 @@
 #
 # Effects: writes $ZK_DATA_DIR/myid; keeps the live config in $ZK_DATA_DIR/conf so that the
 # dynamic membership ZooKeeper rewrites after a reconfig survives restarts (only the static
-# part is refreshed from the ConfigMap); logs to stdout; execs the JVM (PID 1 stays ZooKeeper).
+# part is refreshed from the ConfigMap); logs to stdout; runs the JVM as its child and exits
+# with its status (a crash or -XX:+ExitOnOutOfMemoryError restarts the container). On SIGTERM
+# or SIGINT it SIGKILLs ZooKeeper at once and exits 143 / 130 (why: see the end of the file).
 # Exits 64 with a message on bad input.
 set -euo pipefail
 
@@ -94,5 +96,23 @@ fi
 extra=(${JAVA_OPTS:-})
 
 echo "zkop-entrypoint: member $member_id, data $DATA_DIR, config $conf_dir/zoo.cfg"
-exec "$JAVA" "${jvm_opts[@]}" "${extra[@]}" -cp "$conf_dir:$ZK_CLASSPATH" \
-  org.apache.zookeeper.server.quorum.QuorumPeerMain "$conf_dir/zoo.cfg"
+# Stopping: ZooKeeper has no graceful shutdown (QuorumPeerMain registers no shutdown hook;
+# every write it acknowledged is already in its fsynced transaction log), but a JVM asked to
+# exit keeps its sockets open for ~300 ms while HotSpot waits for threads in native code —
+# clients and peers wait on a server that no longer answers. So a stop request (SIGTERM, as
+# the kubelet sends it) ends ZooKeeper at once with SIGKILL: its sockets close, clients move
+# to another member and followers notice a leaving leader immediately.
+"$JAVA" "${jvm_opts[@]}" "${extra[@]}" -cp "$conf_dir:$ZK_CLASSPATH" \
+  org.apache.zookeeper.server.quorum.QuorumPeerMain "$conf_dir/zoo.cfg" &
+zk_pid=$!
+stop() {
+  echo "zkop-entrypoint: $1: stopping ZooKeeper (pid $zk_pid) at once"
+  kill -KILL "$zk_pid" 2>/dev/null || true
+  wait "$zk_pid" 2>/dev/null || true
+  exit "$2"
+}
+trap 'stop SIGTERM 143' TERM
+trap 'stop SIGINT 130' INT
+status=0
+wait "$zk_pid" || status=$?
+exit "$status"

@@ -334,7 +334,10 @@ TEST_F(ScalingTest, AnOperatorKilledAtAnyStepIsFinishedByTheNextOne) {
   kill_on_steps(4, "");
   kill_on_steps(3, "");
   kill_on_steps(3, "  image: zkop/zookeeper:3.8.0-k\n");
-  for (const char* step : {"ScaleUp/CreateMember", "ScaleDown/Reconfigure", "Roll/DeletePod"})
+  for (const char* step :
+       {"ScaleUp/CreateMember", "ScaleUp/WaitSynced", "ScaleUp/Reconfigure",
+        "ScaleDown/Reconfigure", "ScaleDown/DeletePod", "Roll/DeletePod", "ScaleDown/DeleteClaim",
+        "Roll/WaitServing", "Roll/HandOff", "Roll/Promote"})
     EXPECT_TRUE(killed_at.count(step)) << "never killed at " << step;
   std::string all;
   for (const auto& s : killed_at) all += s + " ";

@@ -2,6 +2,10 @@
 // with Debian's ZooKeeper; members find each other through their Pod DNS names.
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "runtime_fixture.h"
 #include "zkop/zk/client.h"
 #include "zkop/zk/four_letter.h"
@@ -69,6 +73,45 @@ class ZooKeeperPodsTest : public RuntimeFixture {
                id + R"("}}]}})");
   }
 
+  // The processes whose parent is `pid` (from /proc/<pid>/task/*/children).
+  static std::vector<int> ChildPids(int pid) {
+    std::vector<int> out;
+    std::error_code ec;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::ifstream in(task.path() / "children");
+      int child = 0;
+      while (in >> child) out.push_back(child);
+    }
+    return out;
+  }
+
+  static std::string EntrypointLines(const std::string& log) {
+    std::istringstream in(log);
+    std::string line, out;
+    while (std::getline(in, line))
+      if (line.rfind("zkop-entrypoint", 0) == 0) out += line + "\n";
+    return out;
+  }
+
+  // Member k's container has restarted `restarts` times and its Pod is Ready again.
+  bool RestartedAndReady(int k, int restarts) {
+    const std::string pod = "demo-" + std::to_string(k);
+    return WaitFor(
+        [&] {
+          return ContainerStatus(kNs, pod).at("restartCount").as_integer() == restarts &&
+                 Ready(kNs, pod);
+        },
+        60s);
+  }
+  int LastExitCode(int k) {
+    return ContainerStatus(kNs, "demo-" + std::to_string(k))
+        .at("lastState")
+        .at("terminated")
+        .at("exitCode")
+        .as_integer();
+  }
+
   std::string Ip(int k) { return PodStatus(kNs, "demo-" + std::to_string(k), {"podIP"}); }
 
   zk::ServerMode Mode(int k) {
@@ -113,25 +156,39 @@ TEST_F(ZooKeeperPodsTest, ThreeMembersFormAQuorumRestartRejoinAndKeepTheirData) 
   const int pid = ContainerPid(kNs, "demo-2");
   ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        const value cs = ContainerStatus(kNs, "demo-2");
-        return cs.at("restartCount").as_integer() == 1 && Ready(kNs, "demo-2");
-      },
-      60s))
-      << Explain(2);
+  ASSERT_TRUE(RestartedAndReady(2, 1)) << Explain(2);
   EXPECT_NE(ContainerPid(kNs, "demo-2"), pid);
-  EXPECT_EQ(
-      ContainerStatus(kNs, "demo-2").at("lastState").at("terminated").at("exitCode").as_integer(),
-      128 + SIGKILL);
+  EXPECT_EQ(LastExitCode(2), 128 + SIGKILL);
   const auto rejoined = Mode(2);
   EXPECT_TRUE(rejoined == zk::ServerMode::kLeader || rejoined == zk::ServerMode::kFollower);
 
-  // Deleting a Pod stops its process; a new Pod on the same claim finds its data.
+  // SIGTERM to the container's process alone, as the kubelet stops a container: the entrypoint
+  // ends the JVM at once (SIGKILL) and exits 143; the runtime restarts it and it rejoins.
+  const int entrypoint = ContainerPid(kNs, "demo-2");
+  const std::vector<int> jvm = ChildPids(entrypoint);
+  ASSERT_EQ(jvm.size(), 1u) << "the entrypoint runs ZooKeeper as its one child";
+  ASSERT_EQ(::kill(entrypoint, SIGTERM), 0);
+  ASSERT_TRUE(RestartedAndReady(2, 2)) << Explain(2);
+  EXPECT_NE(::kill(jvm[0], 0), 0) << "the JVM outlived its entrypoint";
+  EXPECT_EQ(LastExitCode(2), 143);
+  // The log of the run that was stopped (run 1; `kubectl logs --previous`).
+  const std::string log = zkop::testing::TailFile(
+      (std::filesystem::path(runtime_->LogPath(kNs, "demo-2", "zookeeper")).parent_path() / "1.log")
+          .string(),
+      100000);
+  EXPECT_NE(log.find("zkop-entrypoint: SIGTERM: stopping ZooKeeper (pid " + std::to_string(jvm[0]) +
+                     ") at once"),
+            std::string::npos)
+      << "run 1 log, the entrypoint's lines:\n"
+      << EntrypointLines(log);
+
+  // Deleting a Pod stops its processes; a new Pod on the same claim finds its data.
   const int old_pid = ContainerPid(kNs, "demo-3");
+  const std::vector<int> old_jvm = ChildPids(old_pid);
   ASSERT_TRUE(store_.Delete(Ref("pods", kNs, "demo-3")).ok());
   ASSERT_TRUE(WaitFor([&] { return !Get("pods", kNs, "demo-3"); }, 30s));
   EXPECT_NE(::kill(old_pid, 0), 0);
+  for (int child : old_jvm) EXPECT_NE(::kill(child, 0), 0);
   CreateMember(3);
   ASSERT_TRUE(WaitFor([&] { return Ready(kNs, "demo-3"); }, 60s)) << Explain(3);
   zk::ClientOptions only3;

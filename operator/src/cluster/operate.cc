@@ -120,7 +120,7 @@ void ClusterReconciler::Operate(Pass& pass) {
                                        .as_string();
   pass.operation = OperationFromStatus(pass.previous_status);
   if (!pass.operation) {
-    const Plan plan = PlanNextOperation(spec, pass.observed, pass.facts.membership, desired_hash);
+    const Plan plan = PlanNextOperation(spec, pass.observed, pass.membership, desired_hash);
     if (!plan.blocked.empty()) {
       pass.facts.blocked = plan.blocked;
       return;
@@ -152,6 +152,14 @@ void ClusterReconciler::Operate(Pass& pass) {
         Event(pass, kube::EventType::kNormal, "ScalingDown",
               "removing member " + std::to_string(op.member) + " (" + pod + ") to reach " +
                   std::to_string(spec.replicas) + " members");
+      else if (op.step == "HandOff")
+        Event(pass, kube::EventType::kNormal, "RollingMember",
+              "handing the leadership off from " + pod +
+                  " (reconfigured to an observer), then restarting it with the current "
+                  "template and promoting it back");
+      else if (op.step == "Promote")
+        Event(pass, kube::EventType::kNormal, "PromotingMember",
+              "promoting " + pod + " from an observer back to a participant");
       else
         Event(pass, kube::EventType::kNormal, "RollingMember",
               "restarting " + pod + " with the current template");
@@ -177,165 +185,224 @@ void ClusterReconciler::Finish(Pass& pass, const std::string& reason, const std:
             {{"cluster", pass.request.Key()}, {"type", done.type}, {"member", done.member}});
 }
 
-void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
+bool ClusterReconciler::ReconfigureRole(Pass& pass, EnsembleAdmin& admin, int id,
+                                        const std::string& role) {
   const ClusterSpec& spec = pass.parsed.spec;
-  const Operation op = *pass.operation;
-  const MemberState* m = pass.observed.Find(op.member);
-  const std::string pod = MemberPodName(spec.name, op.member);
-  const std::string claim = MemberClaimName(spec.name, op.member);
-
-  if (op.type == "ScaleUp") {
-    if (op.step == "CreateMember") {
-      // A claim left by an earlier member with this id is stale: it goes first.
-      const auto live = cache_->Get(res::PersistentVolumeClaims(), spec.ns, claim);
-      if (live) {
-        const Json& meta = live->at("metadata");
-        const bool ours =
-            meta.has_field("annotations") &&
-            meta.at("annotations").has_field(kOperationAnnotation) &&
-            meta.at("annotations").at(kOperationAnnotation).as_string() == op.started_at;
-        if (!ours) {
-          if (!meta.has_field("deletionTimestamp")) {
-            auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
-            if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
-              pass.failure = "deleting stale claim " + claim + ": " + deleted.error().ToString();
-          }
-          return;  // until it is gone
-        }
-      }
-      zk::EnsembleConfig joining = pass.membership;
-      if (!joining.Find(op.member)) {
-        joining.members.push_back(MemberOf(spec, op.member, "observer", options_.render));
-        std::sort(joining.members.begin(), joining.members.end(),
-                  [](const zk::Member& a, const zk::Member& b) { return a.id < b.id; });
-        if (!RecordMembership(pass, joining)) return;
-      }
-      if (!live) {
-        Json fresh = RenderMemberClaim(spec, op.member);
-        fresh["metadata"]["annotations"] = Obj({{kOperationAnnotation, Str(op.started_at)}});
-        auto created = pass.applier->Create(res::PersistentVolumeClaims(), fresh);
-        if (!created.ok()) {
-          pass.failure = "creating claim " + claim + ": " + created.error().ToString();
-          return;
-        }
-      }
-      auto created = pass.applier->Create(res::Pods(), RenderMemberPod(spec, op.member));
-      if (!created.ok()) {
-        pass.failure = "creating Pod " + pod + ": " + created.error().ToString();
-        return;
-      }
-      Step(pass, "WaitSynced");
-      return;
-    }
-    if (op.step == "WaitSynced") {
-      if (!Healthy(m)) return;  // the joiner syncs as an observer
-      Step(pass, "Reconfigure");
-      return;
-    }
-    if (op.step == "Reconfigure") {
-      auto admin = Admin(pass);
-      if (!admin) return;
-      zk::EnsembleConfig config;
-      zk::Status s = admin->ReadConfig(&config);
-      if (!s.ok()) return;
-      const zk::Member* present = config.Find(op.member);
-      if (!present || present->role != "participant") {
-        s = admin->Add(MemberOf(spec, op.member, "participant", options_.render), config.version,
-                       &config);
-        if (!s.ok()) {
-          if (!Retryable(s)) pass.facts.blocked = "reconfig -add " + pod + ": " + s.ToString();
-          return;  // the next pass reads the config back and decides
-        }
-      }
-      if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
-      Finish(pass, "MemberAdded", pod + " joined the ensemble as a participant");
-      return;
+  zk::EnsembleConfig config;
+  zk::Status s = admin.ReadConfig(&config);
+  if (!s.ok()) return false;
+  const zk::Member* present = config.Find(id);
+  if (!present || present->role != role) {
+    s = admin.Add(MemberOf(spec, id, role, options_.render), config.version, &config);
+    if (!s.ok()) {
+      if (!Retryable(s))
+        pass.facts.blocked = "reconfig " + MemberPodName(spec.name, id) + " as " +
+                             (role == "observer" ? "an " : "a ") + role + ": " + s.ToString();
+      return false;  // the next pass reads the config back and decides
     }
   }
+  return RecordMembership(pass, Canonical(spec, config, options_.render));
+}
 
-  if (op.type == "ScaleDown") {
-    if (op.step == "Reconfigure") {
-      auto admin = Admin(pass);
-      if (!admin) return;
-      zk::EnsembleConfig config;
-      zk::Status s = admin->ReadConfig(&config);
-      if (!s.ok()) return;
-      if (config.Find(op.member)) {
-        s = admin->Remove(op.member, config.version, &config);
-        if (!s.ok()) {
-          if (!Retryable(s)) pass.facts.blocked = "reconfig -remove " + pod + ": " + s.ToString();
-          return;
-        }
-      }
-      if (!admin->ConfirmWithWrite(RenderDynamicConfig(config)).ok()) return;
-      if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
-      Step(pass, "DeletePod");
-      if (!pass.failure.empty()) return;
-      // The removed member still runs as a non-voting follower: it goes at once.
-    }
-    if (pass.operation->step == "DeletePod") {
-      if (m && m->pod_exists) {
-        if (!m->pod_terminating) {
-          kube::DeleteOptions d;
-          d.precondition_uid = m->pod_uid;
-          auto deleted = client_->Delete(res::Pods(), spec.ns, pod, d);
-          if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound) &&
-              !deleted.Is(kube::ErrorKind::kConflict))
-            pass.failure = "deleting Pod " + pod + ": " + deleted.error().ToString();
+// The operation in progress and the member it is about, as of this pass (a copy: a step
+// records the next one in pass.operation).
+struct ClusterReconciler::Target {
+  const ClusterSpec& spec;
+  const Operation op;
+  const MemberState* member;  // nullptr when the member has neither Pod nor claim
+  const std::string pod;
+  const std::string claim;
+};
+
+void ClusterReconciler::Advance(Pass& pass, const std::string& desired_hash) {
+  const Operation& op = *pass.operation;
+  const ClusterSpec& spec = pass.parsed.spec;
+  const Target t{spec, op, pass.observed.Find(op.member), MemberPodName(spec.name, op.member),
+                 MemberClaimName(spec.name, op.member)};
+  if (op.type == "ScaleUp" &&
+      (op.step == "CreateMember" || op.step == "WaitSynced" || op.step == "Reconfigure"))
+    return AdvanceScaleUp(pass, t);
+  if (op.type == "ScaleDown" &&
+      (op.step == "Reconfigure" || op.step == "DeletePod" || op.step == "DeleteClaim"))
+    return AdvanceScaleDown(pass, t);
+  if (op.type == "Roll" && (op.step == "HandOff" || op.step == "DeletePod" ||
+                            op.step == "WaitServing" || op.step == "Promote"))
+    return AdvanceRoll(pass, t, desired_hash);
+  // An operation this version does not know: drop it.
+  kLog.Warn("dropping an unknown operation",
+            {{"cluster", pass.request.Key()}, {"type", op.type}, {"step", op.step}});
+  RecordOperation(pass, std::nullopt);
+}
+
+void ClusterReconciler::AdvanceScaleUp(Pass& pass, const Target& t) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
+  const std::string& claim = t.claim;
+  if (op.step == "CreateMember") {
+    // A claim left by an earlier member with this id is stale: it goes first.
+    const auto live = cache_->Get(res::PersistentVolumeClaims(), spec.ns, claim);
+    if (live) {
+      const Json& meta = live->at("metadata");
+      const bool ours =
+          meta.has_field("annotations") && meta.at("annotations").has_field(kOperationAnnotation) &&
+          meta.at("annotations").at(kOperationAnnotation).as_string() == op.started_at;
+      if (!ours) {
+        if (!meta.has_field("deletionTimestamp")) {
+          auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
+          if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
+            pass.failure = "deleting stale claim " + claim + ": " + deleted.error().ToString();
         }
         return;  // until it is gone
       }
-      Step(pass, "DeleteClaim");
-      return;
     }
-    if (op.step == "DeleteClaim") {
-      if (m && m->claim_exists) {
-        if (!m->claim_terminating) {
-          auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
-          if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
-            pass.failure = "deleting claim " + claim + ": " + deleted.error().ToString();
-        }
+    zk::EnsembleConfig joining = pass.membership;
+    if (!joining.Find(op.member)) {
+      joining.members.push_back(MemberOf(spec, op.member, "observer", options_.render));
+      std::sort(joining.members.begin(), joining.members.end(),
+                [](const zk::Member& a, const zk::Member& b) { return a.id < b.id; });
+      if (!RecordMembership(pass, joining)) return;
+    }
+    if (!live) {
+      Json fresh = RenderMemberClaim(spec, op.member);
+      fresh["metadata"]["annotations"] = Obj({{kOperationAnnotation, Str(op.started_at)}});
+      auto created = pass.applier->Create(res::PersistentVolumeClaims(), fresh);
+      if (!created.ok()) {
+        pass.failure = "creating claim " + claim + ": " + created.error().ToString();
         return;
       }
-      Finish(pass, "MemberRemoved",
-             pod + " left the ensemble; its Pod and volume " + claim + " are deleted");
+    }
+    auto created = pass.applier->Create(res::Pods(), RenderMemberPod(spec, op.member));
+    if (!created.ok()) {
+      pass.failure = "creating Pod " + pod + ": " + created.error().ToString();
       return;
     }
+    Step(pass, "WaitSynced");
+    return;
   }
+  if (op.step == "WaitSynced") {
+    if (!Healthy(m)) return;  // the joiner syncs as an observer
+    Step(pass, "Reconfigure");
+    return;
+  }
+  // Reconfigure
+  auto admin = Admin(pass);
+  if (!admin || !ReconfigureRole(pass, *admin, op.member, "participant")) return;
+  Finish(pass, "MemberAdded", pod + " joined the ensemble as a participant");
+}
 
-  if (op.type == "Roll") {
-    if (op.step == "DeletePod" || op.step == "WaitServing") {
-      if (m && m->pod_exists && !m->pod_terminating && m->template_hash != desired_hash) {
-        if (op.step == "WaitServing" && m->Serving()) {
-          // Serving on the old template after the spec changed back: nothing to restart.
-          Finish(pass, "MemberRolled", pod + " runs the current template");
-          return;
-        }
+void ClusterReconciler::AdvanceScaleDown(Pass& pass, const Target& t) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
+  const std::string& claim = t.claim;
+  if (op.step == "Reconfigure") {
+    auto admin = Admin(pass);
+    if (!admin) return;
+    zk::EnsembleConfig config;
+    zk::Status s = admin->ReadConfig(&config);
+    if (!s.ok()) return;
+    if (config.Find(op.member)) {
+      s = admin->Remove(op.member, config.version, &config);
+      if (!s.ok()) {
+        if (!Retryable(s)) pass.facts.blocked = "reconfig -remove " + pod + ": " + s.ToString();
+        return;
+      }
+    }
+    if (!admin->ConfirmWithWrite(RenderDynamicConfig(config)).ok()) return;
+    if (!RecordMembership(pass, Canonical(spec, config, options_.render))) return;
+    Step(pass, "DeletePod");
+    if (!pass.failure.empty()) return;
+    // The removed member still runs as a non-voting follower: it goes at once.
+  }
+  if (pass.operation->step == "DeletePod") {
+    if (m && m->pod_exists) {
+      if (!m->pod_terminating) {
         kube::DeleteOptions d;
         d.precondition_uid = m->pod_uid;
         auto deleted = client_->Delete(res::Pods(), spec.ns, pod, d);
         if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound) &&
-            !deleted.Is(kube::ErrorKind::kConflict)) {
+            !deleted.Is(kube::ErrorKind::kConflict))
           pass.failure = "deleting Pod " + pod + ": " + deleted.error().ToString();
-          return;
-        }
-        if (op.step == "DeletePod") Step(pass, "WaitServing");
-        return;
       }
-      if (op.step == "DeletePod") {
-        Step(pass, "WaitServing");
-        return;
-      }
-      if (m && m->pod_exists && m->template_hash == desired_hash && Healthy(m)) {
-        Finish(pass, "MemberRolled", pod + " restarted with the current template and serves");
+      return;  // until it is gone
+    }
+    Step(pass, "DeleteClaim");
+    return;
+  }
+  if (op.step == "DeleteClaim") {
+    if (m && m->claim_exists) {
+      if (!m->claim_terminating) {
+        auto deleted = client_->Delete(res::PersistentVolumeClaims(), spec.ns, claim);
+        if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound))
+          pass.failure = "deleting claim " + claim + ": " + deleted.error().ToString();
       }
       return;
     }
+    Finish(pass, "MemberRemoved",
+           pod + " left the ensemble; its Pod and volume " + claim + " are deleted");
   }
-  // An operation this version does not know (or a member that no longer exists): drop it.
-  kLog.Warn("dropping an unknown operation",
-            {{"cluster", pass.request.Key()}, {"type", op.type}, {"step", op.step}});
-  RecordOperation(pass, std::nullopt);
+}
+
+void ClusterReconciler::FinishRoll(Pass& pass, const std::string& message) {
+  // A leader that handed off is an observer until it is promoted back.
+  const zk::Member* member = pass.membership.Find(pass.operation->member);
+  if (member && member->role == "observer") {
+    Step(pass, "Promote");
+    return;
+  }
+  Finish(pass, "MemberRolled", message);
+}
+
+void ClusterReconciler::AdvanceRoll(Pass& pass, const Target& t, const std::string& desired_hash) {
+  const ClusterSpec& spec = t.spec;
+  const Operation& op = t.op;
+  const MemberState* m = t.member;
+  const std::string& pod = t.pod;
+  if (op.step == "HandOff") {
+    // The leader steps down before its restart: reconfigured to an observer, it hands the
+    // leadership to a follower ZooKeeper designates, which takes over without an election.
+    // A write through the new leader confirms it leads before the Pod goes.
+    auto admin = Admin(pass);
+    if (!admin || !ReconfigureRole(pass, *admin, op.member, "observer") ||
+        !admin->ConfirmWithWrite(RenderDynamicConfig(pass.membership)).ok())
+      return;
+    Step(pass, "DeletePod");
+    return;
+  }
+  if (op.step == "Promote") {
+    if (!Healthy(m)) return;
+    auto admin = Admin(pass);
+    if (!admin || !ReconfigureRole(pass, *admin, op.member, "participant")) return;
+    Finish(pass, "MemberRolled", pod + " runs the current template and votes again");
+    return;
+  }
+  // DeletePod, WaitServing
+  if (m && m->pod_exists && !m->pod_terminating && m->template_hash != desired_hash) {
+    if (op.step == "WaitServing" && m->Serving()) {
+      // Serving on the old template after the spec changed back: nothing to restart.
+      FinishRoll(pass, pod + " runs the current template");
+      return;
+    }
+    kube::DeleteOptions d;
+    d.precondition_uid = m->pod_uid;
+    auto deleted = client_->Delete(res::Pods(), spec.ns, pod, d);
+    if (!deleted.ok() && !deleted.Is(kube::ErrorKind::kNotFound) &&
+        !deleted.Is(kube::ErrorKind::kConflict)) {
+      pass.failure = "deleting Pod " + pod + ": " + deleted.error().ToString();
+      return;
+    }
+    if (op.step == "DeletePod") Step(pass, "WaitServing");
+    return;
+  }
+  if (op.step == "DeletePod") {
+    Step(pass, "WaitServing");
+    return;
+  }
+  if (m && m->pod_exists && m->template_hash == desired_hash && Healthy(m))
+    FinishRoll(pass, pod + " restarted with the current template and serves");
 }
 
 }  // namespace zkop::op::cluster

@@ -1,7 +1,6 @@
 #include "zkop/operator/cluster/operations.h"
 
 #include <algorithm>
-#include <set>
 
 #include "json_build.h"
 
@@ -39,60 +38,74 @@ bool Healthy(const MemberState* m) { return m && m->Ready(); }
 }  // namespace
 
 Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
-                       const std::vector<int>& membership, const std::string& desired_hash) {
+                       const zk::EnsembleConfig& membership, const std::string& desired_hash) {
   Plan plan;
-  const int size = static_cast<int>(membership.size());
+  const int size = static_cast<int>(membership.members.size());
   std::vector<std::string> unhealthy;
   int leader = 0;
   int leaders = 0;
-  for (int id : membership) {
-    const MemberState* m = observed.Find(id);
-    if (!Healthy(m)) unhealthy.push_back(MemberPodName(spec.name, id));
+  for (const zk::Member& member : membership.members) {
+    const MemberState* m = observed.Find(member.id);
+    if (!Healthy(m)) unhealthy.push_back(MemberPodName(spec.name, member.id));
     if (m && m->server.mode == zk::ServerMode::kLeader) {
-      leader = id;
+      leader = member.id;
       ++leaders;
     }
   }
 
   // A member running an outdated template that is down anyway is replaced first: a roll that
   // crash-looped is fixed by fixing the spec, without waiting for a quorum check it cannot pass.
-  for (int id : membership) {
-    const MemberState* m = observed.Find(id);
+  for (const zk::Member& member : membership.members) {
+    const MemberState* m = observed.Find(member.id);
     if (m && m->pod_exists && !m->pod_terminating && !m->template_hash.empty() &&
         m->template_hash != desired_hash && !m->Serving()) {
-      plan.start = Operation{"Roll", id, "DeletePod", ""};
+      plan.start = Operation{"Roll", member.id, "DeletePod", ""};
       return plan;
     }
   }
 
   const bool resize = size != spec.replicas;
   bool roll = false;
-  for (int id : membership) {
-    const MemberState* m = observed.Find(id);
-    if (m && m->pod_exists && m->template_hash != desired_hash) roll = true;
+  int participants = 0;
+  std::vector<int> observers;  // left so by a hand-off whose record was lost
+  for (const zk::Member& member : membership.members) {
+    const MemberState* m = observed.Find(member.id);
+    const bool outdated = m && m->pod_exists && m->template_hash != desired_hash;
+    if (outdated) roll = true;
+    if (member.role != "observer")
+      ++participants;
+    else if (!outdated)  // an outdated one is rolled instead, and promoted at its roll's end
+      observers.push_back(member.id);
   }
-  if (!resize && !roll) return plan;
+  if (!resize && !roll && observers.empty()) return plan;
 
   const std::string what = resize ? "scaling from " + std::to_string(size) + " to " +
                                         std::to_string(spec.replicas) + " members"
-                                  : "the rolling update";
+                           : roll ? "the rolling update"
+                                  : "promoting the observers back to participants";
   if (!unhealthy.empty() || leaders != 1) {
     std::string names;
     for (const auto& n : unhealthy) names += (names.empty() ? "" : ", ") + n;
     plan.blocked = what + " waits until every member serves" +
                    (names.empty() ? " with one leader" : " (not serving: " + names + ")");
-    plan.warning_reason = resize ? "ScalingBlocked" : "RollBlocked";
+    plan.warning_reason = resize ? "ScalingBlocked" : roll ? "RollBlocked" : "PromotionBlocked";
     return plan;
   }
 
+  // Every member of a zkop ensemble votes: an observer is promoted back before anything else.
+  if (!observers.empty()) {
+    plan.start = Operation{"Roll", observers.front(), "Promote", ""};
+    return plan;
+  }
   if (size < spec.replicas) {
     int id = 1;
-    while (std::find(membership.begin(), membership.end(), id) != membership.end()) ++id;
+    while (membership.Find(id)) ++id;
     plan.start = Operation{"ScaleUp", id, "CreateMember", ""};
     return plan;
   }
   if (size > spec.replicas) {
-    std::vector<int> order(membership.begin(), membership.end());
+    std::vector<int> order;
+    for (const zk::Member& member : membership.members) order.push_back(member.id);
     std::sort(order.begin(), order.end(), [&](int a, int b) {
       if ((a == leader) != (b == leader)) return b == leader;  // the leader last
       return a > b;                                            // highest id first
@@ -102,22 +115,21 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
   }
   // Roll: observers, then followers by highest id, the leader last.
   std::vector<int> order;
-  for (int id : membership) {
-    const MemberState* m = observed.Find(id);
-    if (m && m->template_hash != desired_hash) order.push_back(id);
+  for (const zk::Member& member : membership.members) {
+    const MemberState* m = observed.Find(member.id);
+    if (m && m->template_hash != desired_hash) order.push_back(member.id);
   }
+  auto rank = [&](int id) {
+    if (membership.Find(id)->role == "observer") return 0;
+    return id == leader ? 2 : 1;
+  };
   std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const MemberState* ma = observed.Find(a);
-    const MemberState* mb = observed.Find(b);
-    auto rank = [](const MemberState* m) {
-      if (m->server.mode == zk::ServerMode::kObserver) return 0;
-      if (m->server.mode == zk::ServerMode::kLeader) return 2;
-      return 1;
-    };
-    if (rank(ma) != rank(mb)) return rank(ma) < rank(mb);
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
     return a > b;
   });
-  plan.start = Operation{"Roll", order.front(), "DeletePod", ""};
+  // The leader hands off first when another member votes (see operations.h).
+  const bool handoff = order.front() == leader && participants > 1;
+  plan.start = Operation{"Roll", order.front(), handoff ? "HandOff" : "DeletePod", ""};
   return plan;
 }
 

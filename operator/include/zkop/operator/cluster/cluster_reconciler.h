@@ -71,6 +71,15 @@ class ClusterReconciler : public Reconciler {
 
   // Operate's steps (operate.cc).
   void Advance(Pass& pass, const std::string& desired_hash);
+  struct Target;
+  void AdvanceScaleUp(Pass& pass, const Target& t);
+  void AdvanceScaleDown(Pass& pass, const Target& t);
+  void AdvanceRoll(Pass& pass, const Target& t, const std::string& desired_hash);
+  // Makes member `id` a `role` ("observer", "participant") in the committed configuration
+  // (reconfig of its server line, conditional on the version read; nothing when it already is)
+  // and records the result; false when a later pass must try again.
+  bool ReconfigureRole(Pass& pass, EnsembleAdmin& admin, int id, const std::string& role);
+  void FinishRoll(Pass& pass, const std::string& message);
   void Step(Pass& pass, const std::string& step);
   void Finish(Pass& pass, const std::string& reason, const std::string& message);
   bool RecordOperation(Pass& pass, const std::optional<Operation>& op);
