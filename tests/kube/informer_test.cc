@@ -191,6 +191,13 @@ TEST_F(InformerTest, ResyncAndLookups) {
   auto member2 = informer.ListByLabels(*LabelSelector::Parse("zkop.io/member-id=2"));
   ASSERT_EQ(member2.size(), 1u);
   EXPECT_EQ(NameOf(member2[0]), "p2");
+  std::vector<std::string> seen;
+  informer.ForEachByLabels(*LabelSelector::Parse("app=zk"), "default", [&](const Json& obj) {
+    // Called without the informer's lock: a lookup from inside does not deadlock.
+    EXPECT_TRUE(informer.Get("default", NameOf(obj)));
+    seen.push_back(NameOf(obj));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p1", "p2"}));
   for (int i = 0; i < 100 && rec.resyncs() < 6; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

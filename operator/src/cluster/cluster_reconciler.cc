@@ -331,11 +331,13 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
   }
 
   bool unchanged = SameStatus(status, pass.previous_status);
+  std::string written_before;
   {
     std::lock_guard lock(mu_);
     auto it = last_written_status_.find(pass.request.Key());
-    if (it != last_written_status_.end() && SameStatus(status, it->second)) unchanged = true;
+    if (it != last_written_status_.end()) written_before = it->second;
   }
+  if (!written_before.empty() && SameStatus(status, Json::parse(written_before))) unchanged = true;
   if (!unchanged) {
     auto written = client_->PatchStatus(res::ZookeeperClusters(), spec.ns, spec.name,
                                         Obj({{"status", status}}));
@@ -344,7 +346,7 @@ ReconcileOutcome ClusterReconciler::WriteStatus(Pass& pass) {
       return ReconcileOutcome::Failed("writing status: " + written.error().ToString());
     }
     std::lock_guard lock(mu_);
-    last_written_status_[pass.request.Key()] = status;
+    last_written_status_[pass.request.Key()] = status.serialize();
   }
   if (!pass.parsed.ok()) return ReconcileOutcome::RequeueAfter(options_.resync_interval);
   return ReconcileOutcome::RequeueAfter(pass.requeue_soon ? options_.settle_interval

@@ -75,11 +75,12 @@ MetricFamily DurationFamily(double seconds) {
 
 std::vector<MemberTarget> ScrapeTargets(const ObjectCache& cache) {
   const auto everything = kube::LabelSelector::Parse("");
+  std::vector<std::pair<std::string, std::string>> clusters;  // namespace, name
+  cache.ForEach(kube::resources::ZookeeperClusters(), "", *everything, [&](const Json& cr) {
+    if (!HasOwnMetricsProvider(cr)) clusters.emplace_back(kube::NamespaceOf(cr), kube::NameOf(cr));
+  });
   std::vector<MemberTarget> out;
-  for (const Json& cr : cache.List(kube::resources::ZookeeperClusters(), "", *everything)) {
-    if (HasOwnMetricsProvider(cr)) continue;
-    const std::string ns = kube::NamespaceOf(cr);
-    const std::string name = kube::NameOf(cr);
+  for (const auto& [ns, name] : clusters) {
     const auto selector = kube::LabelSelector::Parse(SelectorString(name));
     if (!selector) continue;
     for (const Json& pod : cache.List(kube::resources::Pods(), ns, *selector)) {
@@ -129,8 +130,11 @@ std::vector<MntrScrape> EnsembleCollector::AskAll(const std::vector<MemberTarget
     }
   };
   {
+    // Threads only for members there is something to ask (a Pod without an IP is not asked).
+    const size_t askable = static_cast<size_t>(std::count_if(
+        targets.begin(), targets.end(), [](const MemberTarget& t) { return !t.address.empty(); }));
     std::vector<std::jthread> workers;
-    const size_t n = std::min(options_.concurrency, targets.size());
+    const size_t n = std::min(options_.concurrency, askable);
     for (size_t w = 1; w < n; ++w) workers.emplace_back(work);
     work();
   }  // joined

@@ -89,11 +89,24 @@ class FamilyBuilder {
   std::map<std::string, MetricFamily> families_;
 };
 
-std::vector<ClientMetric::Label> Labels(const MemberRef& m) {
-  return {{"namespace", m.ns},
-          {"cluster", m.cluster},
-          {"member", m.pod},
-          {"server_id", std::to_string(m.server_id)}};
+// The member's labels, with room for `more` (sized exactly: a scrape holds a few per member,
+// thousands in all).
+std::vector<ClientMetric::Label> Labels(const MemberRef& m, size_t more = 0) {
+  std::vector<ClientMetric::Label> labels;
+  labels.reserve(4 + more);
+  labels.push_back({"namespace", m.ns});
+  labels.push_back({"cluster", m.cluster});
+  labels.push_back({"member", m.pod});
+  labels.push_back({"server_id", std::to_string(m.server_id)});
+  return labels;
+}
+
+// zkop_member_role: kRoles.size() series for every member, whether it answers or not.
+MetricFamily* RoleFamily(FamilyBuilder& out) {
+  return out.Family(
+      "zkop_member_role", MetricType::Gauge,
+      "The member's role as it reports it (1 for the role it has, 0 for the others); all 0 "
+      "when it does not answer");
 }
 
 std::string Help(std::string_view what) {
@@ -155,13 +168,10 @@ class MemberMapper {
   }
 
   void ExportRole(std::string_view state) {
-    MetricFamily* f = out_->Family(
-        "zkop_member_role", MetricType::Gauge,
-        "The member's role as it reports it (1 for the role it has, 0 for the others); all 0 "
-        "when it does not answer");
+    MetricFamily* f = RoleFamily(*out_);
     for (std::string_view role : kRoles) {
       ClientMetric m;
-      m.label = Labels(member_);
+      m.label = Labels(member_, 1);
       m.label.push_back({"role", std::string(role)});
       m.gauge.value = role == state ? 1 : 0;
       f->metric.push_back(std::move(m));
@@ -172,7 +182,7 @@ class MemberMapper {
   void ExportSummary(const std::string& x, double count, double sum,
                      const std::map<std::string, double>& values) {
     std::string name = x;
-    std::vector<ClientMetric::Label> labels = Labels(member_);
+    std::vector<ClientMetric::Label> labels = Labels(member_, 1);
     if (auto set = SplitSet(x, kSummarySets)) {
       name = set->first;
       labels.push_back({"key", set->second});
@@ -192,7 +202,7 @@ class MemberMapper {
   }
 
   void ExportSingle(const std::string& key, double value) {
-    std::vector<ClientMetric::Label> labels = Labels(member_);
+    std::vector<ClientMetric::Label> labels = Labels(member_, 1);
     std::string name = key;
     bool counter =
         std::find(kMntrCounters.begin(), kMntrCounters.end(), key) != kMntrCounters.end();
@@ -231,6 +241,8 @@ MntrFamilies MntrToFamilies(const std::vector<MntrScrape>& scrapes) {
   MetricFamily* up =
       out.Family("zkop_member_up", MetricType::Gauge,
                  "1 when the member answered mntr with its figures at this scrape, 0 otherwise");
+  up->metric.reserve(scrapes.size());
+  RoleFamily(out)->metric.reserve(kRoles.size() * scrapes.size());
   for (const MntrScrape& scrape : scrapes) {
     MemberMapper mapper(scrape.member, &out, &result.malformed_lines);
     bool ok = false;

@@ -1,18 +1,23 @@
 #include "zkop/operator/controller/controller.h"
 
 #include <exception>
+#include <optional>
 #include <thread>
 
 namespace zkop::op::controller {
 
 namespace {
 
-WorkQueueOptions WithHooks(WorkQueueOptions q, OperatorMetrics* metrics) {
+WorkQueueOptions WithHooks(WorkQueueOptions q, OperatorMetrics* metrics,
+                           const std::atomic<HeapTrimmer*>* trimmer) {
   if (metrics) {
     q.on_add = [metrics] { metrics->IncQueueAdds(); };
     q.on_retry = [metrics] { metrics->IncQueueRetries(); };
     q.on_depth = [metrics](size_t depth) { metrics->SetQueueDepth(depth); };
   }
+  q.on_idle = [trimmer] {
+    if (HeapTrimmer* t = trimmer->load()) t->Settled();
+  };
   return q;
 }
 
@@ -54,7 +59,7 @@ Controller::Controller(std::shared_ptr<kube::Client> client, ControllerOptions o
     : client_(std::move(client)),
       options_(std::move(options)),
       metrics_(metrics),
-      queue_(WithHooks(options_.queue, metrics)) {
+      queue_(WithHooks(options_.queue, metrics, &trimmer_)) {
   if (options_.concurrency < 1) options_.concurrency = 1;
   std::vector<std::string> namespaces = options_.namespaces;
   if (namespaces.empty()) namespaces.push_back("");
@@ -138,12 +143,18 @@ void Controller::Enqueue(const std::vector<std::string>& keys) {
 
 void Controller::RunWorkers(Reconciler& reconciler, std::stop_token stop) {
   std::stop_callback shut(stop, [this] { queue_.ShutDown(); });
+  std::optional<HeapTrimmer> trimmer;
+  if (options_.heap_trim_interval.count() > 0) {
+    trimmer.emplace(options_.heap_trim_interval);
+    trimmer_ = &*trimmer;
+  }
   log_.Info("workers starting", {{"concurrency", options_.concurrency}});
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.concurrency; ++i) {
     workers.emplace_back([this, &reconciler, stop] { Worker(reconciler, stop); });
   }
   for (std::thread& t : workers) t.join();
+  trimmer_ = nullptr;  // no worker calls the idle hook any more
   log_.Info("workers stopped");
 }
 
@@ -213,6 +224,14 @@ std::vector<kube::Json> Controller::List(const kube::ResourceRef& ref, const std
     for (kube::Json& obj : informer->ListByLabels(selector, ns)) out.push_back(std::move(obj));
   }
   return out;
+}
+
+void Controller::ForEach(const kube::ResourceRef& ref, const std::string& ns,
+                         const kube::LabelSelector& selector,
+                         const std::function<void(const kube::Json&)>& fn) const {
+  for (const kube::Informer* informer : InformersFor(ref, ns)) {
+    informer->ForEachByLabels(selector, ns, fn);
+  }
 }
 
 }  // namespace zkop::op::controller

@@ -162,6 +162,7 @@ std::optional<std::string> WorkQueue::TryGet() {
 
 void WorkQueue::Done(const std::string& key) {
   std::optional<size_t> depth;
+  bool idle = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     processing_.erase(key);
@@ -170,8 +171,10 @@ void WorkQueue::Done(const std::string& key) {
       cv_.notify_one();
       depth = queue_.size();
     }
+    idle = !shutting_down_ && queue_.empty() && processing_.empty();
   }
   Report(depth, 0);
+  if (idle && options_.on_idle) options_.on_idle();
 }
 
 void WorkQueue::ShutDown() {

@@ -213,5 +213,35 @@ TEST_F(WorkQueueTest, NoKeyIsProcessedByTwoWorkersAtOnce) {
   EXPECT_GE(processed, 3);
 }
 
+TEST_F(WorkQueueTest, IdleIsReportedWhenTheLastKeyInFlightIsDoneAndNothingIsReady) {
+  WorkQueueOptions o = Options();
+  std::atomic<int> idle{0};
+  o.on_idle = [&] { ++idle; };
+  WorkQueue q(o);
+  q.Add("ns/a");
+  q.Add("ns/b");
+  q.AddAfter("ns/later", 1h);  // waiting keys do not keep the queue busy
+  ASSERT_EQ(q.TryGet(), "ns/a");
+  ASSERT_EQ(q.TryGet(), "ns/b");
+  q.Done("ns/a");
+  EXPECT_EQ(idle, 0) << "ns/b is still in flight";
+  q.Add("ns/c");
+  q.Done("ns/b");
+  EXPECT_EQ(idle, 0) << "ns/c is ready";
+  ASSERT_EQ(q.TryGet(), "ns/c");
+  q.Add("ns/c");  // re-added while in flight: Done queues it again
+  q.Done("ns/c");
+  EXPECT_EQ(idle, 0);
+  ASSERT_EQ(q.TryGet(), "ns/c");
+  q.Done("ns/c");
+  EXPECT_EQ(idle, 1);
+  ASSERT_EQ(q.TryGet(), std::nullopt);
+  q.Add("ns/d");
+  ASSERT_EQ(q.TryGet(), "ns/d");
+  q.ShutDown();
+  q.Done("ns/d");
+  EXPECT_EQ(idle, 1) << "no idle report after ShutDown";
+}
+
 }  // namespace
 }  // namespace zkop::op::controller

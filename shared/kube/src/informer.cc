@@ -105,6 +105,22 @@ std::vector<Json> Informer::ListByLabels(const LabelSelector& selector,
   return out;
 }
 
+void Informer::ForEachByLabels(const LabelSelector& selector, const std::string& ns,
+                               const std::function<void(const Json&)>& fn) const {
+  std::vector<std::string> texts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string prefix = ns.empty() ? "" : ns + "/";
+    for (auto it = store_.lower_bound(prefix); it != store_.end(); ++it) {
+      if (!it->first.starts_with(prefix)) break;
+      if (selector.empty() || selector.Matches(LabelsOfEntry(it->second))) {
+        texts.push_back(it->second.text);
+      }
+    }
+  }
+  for (const std::string& text : texts) fn(Json::parse(text));
+}
+
 Informer::Stats Informer::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -39,6 +40,14 @@ class ObjectCache {
   // Objects of `ref` in namespace `ns` whose labels match `selector`.
   virtual std::vector<Json> List(const kube::ResourceRef& ref, const std::string& ns,
                                  const kube::LabelSelector& selector) const = 0;
+  // Calls `fn` with each object List would return, holding one parsed object at a time: a
+  // scan of every cluster costs one parsed object, not all of them at once (a parsed tree is
+  // several times its compact text). `fn` may read the cache. The default calls List.
+  virtual void ForEach(const kube::ResourceRef& ref, const std::string& ns,
+                       const kube::LabelSelector& selector,
+                       const std::function<void(const Json&)>& fn) const {
+    for (const Json& obj : List(ref, ns, selector)) fn(obj);
+  }
 };
 
 struct ReconcileRequest {

@@ -98,7 +98,9 @@ class ClusterReconciler : public Reconciler {
   ReconcilerOptions options_;
 
   std::mutex mu_;
-  std::map<std::string, Json> last_written_status_;  // key -> status this process wrote
+  // key -> the status this process wrote, as compact JSON text: a parsed tree is ~4 times the
+  // size, and this map holds one per cluster for the process's lifetime (docs/benchmarks.md).
+  std::map<std::string, std::string> last_written_status_;
 };
 
 // The factory `zkop-operator run` gives the controller (see controller/manager.h).

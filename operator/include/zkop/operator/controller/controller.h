@@ -37,6 +37,7 @@
 #include "zkop/kube/informer.h"
 #include "zkop/log/log.h"
 #include "zkop/operator/controller/event_router.h"
+#include "zkop/operator/controller/heap_trimmer.h"
 #include "zkop/operator/controller/metrics.h"
 #include "zkop/operator/controller/workqueue.h"
 #include "zkop/operator/reconciler.h"
@@ -48,7 +49,10 @@ struct ControllerOptions {
   int concurrency = 2;
   std::chrono::milliseconds requeue_cap{std::chrono::seconds(30)};
   std::string owned_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
-  WorkQueueOptions queue;          // its metrics hooks are set by the controller
+  WorkQueueOptions queue;  // its metrics and idle hooks are set by the controller
+  // While the workers run, free heap pages go back to the system when the queue drains, at
+  // most once per this interval (HeapTrimmer); 0 disables it.
+  std::chrono::milliseconds heap_trim_interval{std::chrono::seconds(2)};
   kube::InformerOptions informer;  // template: ns and label_selector are set per informer
 };
 
@@ -79,6 +83,9 @@ class Controller : public ObjectCache {
                                 const std::string& name) const override;
   std::vector<kube::Json> List(const kube::ResourceRef& ref, const std::string& ns,
                                const kube::LabelSelector& selector) const override;
+  void ForEach(const kube::ResourceRef& ref, const std::string& ns,
+               const kube::LabelSelector& selector,
+               const std::function<void(const kube::Json&)>& fn) const override;
 
  private:
   struct Watched {
@@ -97,6 +104,7 @@ class Controller : public ObjectCache {
   ControllerOptions options_;
   OperatorMetrics* metrics_;
   log::Logger log_{"controller"};
+  std::atomic<HeapTrimmer*> trimmer_{nullptr};  // set while RunWorkers runs (the idle hook)
   WorkQueue queue_;
   std::vector<Watched> watched_;
   std::atomic<bool> started_{false};

@@ -76,6 +76,10 @@ struct WorkQueueOptions {
   std::function<void()> on_add;
   std::function<void()> on_retry;
   std::function<void(size_t depth)> on_depth;
+  // The queue drained (optional): a Done left no key ready and none in flight (keys waiting
+  // for their AddAfter time do not count: a settled controller always has its resyncs
+  // waiting). Not called after ShutDown.
+  std::function<void()> on_idle;
 };
 
 class WorkQueue {

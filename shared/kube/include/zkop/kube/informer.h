@@ -79,6 +79,10 @@ class Informer {
   // Objects whose labels match, in namespace `ns` ("" = every namespace); only the matching
   // objects are parsed.
   std::vector<Json> ListByLabels(const LabelSelector& selector, const std::string& ns = "") const;
+  // ListByLabels one object at a time: `fn` gets each match parsed, called without the
+  // informer's lock held (the matches' text is copied first).
+  void ForEachByLabels(const LabelSelector& selector, const std::string& ns,
+                       const std::function<void(const Json&)>& fn) const;
 
   struct Stats {
     int64_t lists = 0;             // successful lists (1 + relists)
