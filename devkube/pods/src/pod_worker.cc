@@ -15,17 +15,6 @@
 #include "zkop/log/log.h"
 
 namespace zkop::devkube::pods {
-namespace {
-
-using web::json::value;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-const log::Logger kLog("devkube.pods");
-
-}  // namespace
-
 PodWorker::PodWorker(PodHost& host, value pod)
     : host_(host),
       uid_(Str(pod.at("metadata"), "uid")),

@@ -14,17 +14,6 @@
 #include "zkop/log/log.h"
 
 namespace zkop::devkube::pods {
-namespace {
-
-using web::json::value;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-const log::Logger kLog("devkube.pods");
-
-}  // namespace
-
 ContainerContext PodWorker::ContextFor(const Container& c) const {
   ContainerContext ctx;
   ctx.image = c.entry;

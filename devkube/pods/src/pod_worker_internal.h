@@ -12,8 +12,17 @@
 #include <vector>
 
 #include "pod_worker.h"
+#include "zkop/log/log.h"
 
 namespace zkop::devkube::pods {
+
+using web::json::value;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The runtime's logger, shared by the pod_worker*.cc files.
+inline const log::Logger kLog("devkube.pods");
 
 // The string at `key` of object `v`, or "" when absent or not a string.
 inline std::string Str(const web::json::value& v, const std::string& key) {

@@ -9,14 +9,6 @@
 #include "zkop/log/log.h"
 
 namespace zkop::devkube::pods {
-namespace {
-
-using web::json::value;
-
-const log::Logger kLog("devkube.pods");
-
-}  // namespace
-
 void PodWorker::SetWaiting(Container& c, std::string reason, std::string message) {
   value waiting = value::object();
   waiting["reason"] = S(reason);

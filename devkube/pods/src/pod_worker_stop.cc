@@ -15,17 +15,6 @@
 #include "zkop/log/log.h"
 
 namespace zkop::devkube::pods {
-namespace {
-
-using web::json::value;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-const log::Logger kLog("devkube.pods");
-
-}  // namespace
-
 int64_t PodWorker::GracePeriod() const {
   std::lock_guard lock(mu_);
   return IntOr(Path(pod_, {"spec", "terminationGracePeriodSeconds"}), 30);
