@@ -88,7 +88,6 @@ Plan PlanNextOperation(const ClusterSpec& spec, const Observation& observed,
     for (const auto& n : unhealthy) names += (names.empty() ? "" : ", ") + n;
     plan.blocked = what + " waits until every member serves" +
                    (names.empty() ? " with one leader" : " (not serving: " + names + ")");
-    plan.warning_reason = resize ? "ScalingBlocked" : roll ? "RollBlocked" : "PromotionBlocked";
     return plan;
   }
 

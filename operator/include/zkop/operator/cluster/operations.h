@@ -42,7 +42,6 @@ Json OperationToJson(const Operation& op);
 struct Plan {
   std::optional<Operation> start;  // the operation to start now (its first step)
   std::string blocked;             // why a needed change waits ("" when none is needed or started)
-  std::string warning_reason;      // a CamelCase reason for `blocked` (Events)
 };
 
 // What to start when no operation is in progress. `membership` is the committed
