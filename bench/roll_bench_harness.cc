@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -261,51 +262,49 @@ std::set<int> Ids(const zk::EnsembleConfig& c) {
 }
 }  // namespace
 
-void Reconfigure(zk::Client& admin, const std::vector<std::string>& joining,
-                 const std::vector<int>& leaving, const std::set<int>& want) {
+namespace {
+// One incremental reconfig, conditional on the version read just before, repeated until the
+// config read back satisfies `reached`: NEWCONFIGNOQUORUM, RECONFIGINPROGRESS, BADVERSION or a
+// lost connection are resolved by reading again. Throws naming `what` after 60 s.
+void ReconfigureUntil(zk::Client& admin, const std::vector<std::string>& joining,
+                      const std::vector<int>& leaving,
+                      const std::function<bool(const zk::EnsembleConfig&)>& reached,
+                      const std::string& what) {
   std::string last;
   const bool done = Eventually(
       [&] {
         zk::EnsembleConfig cfg;
         if (!ReadMembership(admin, &cfg)) return false;
-        if (Ids(cfg) == want) return true;  // applied (by an earlier attempt)
+        if (reached(cfg)) return true;  // applied (by an earlier attempt)
         zk::DataResult r = admin.Reconfig(joining, leaving, {}, cfg.version);
         last = r.status.ToString();
-        if (r.status.ok()) {
-          zk::EnsembleConfig after;
-          return zk::ParseEnsembleConfig(r.data, &after).ok() && Ids(after) == want;
-        }
-        // NEWCONFIGNOQUORUM, RECONFIGINPROGRESS, BADVERSION, lost connection: read again.
-        return false;
+        zk::EnsembleConfig after;
+        return r.status.ok() && zk::ParseEnsembleConfig(r.data, &after).ok() && reached(after);
       },
       60s, 100ms);
-  if (!done) throw std::runtime_error("reconfig never reached the wanted membership: " + last);
+  if (!done) throw std::runtime_error("reconfig never " + what + ": " + last);
   zk::EnsembleConfig confirmed;
-  if (!ReadMembership(admin, &confirmed) || Ids(confirmed) != want)
-    throw std::runtime_error("reconfig: the membership read back is not the wanted one");
+  if (!ReadMembership(admin, &confirmed) || !reached(confirmed))
+    throw std::runtime_error("reconfig: the config read back has not " + what);
+}
+}  // namespace
+
+void Reconfigure(zk::Client& admin, const std::vector<std::string>& joining,
+                 const std::vector<int>& leaving, const std::set<int>& want) {
+  ReconfigureUntil(
+      admin, joining, leaving, [&](const zk::EnsembleConfig& c) { return Ids(c) == want; },
+      "reached the wanted membership");
 }
 
 void SetRole(zk::Client& admin, zk::Member member, const std::string& role) {
   member.role = role;
-  auto has_role = [&](const zk::EnsembleConfig& c) {
-    const zk::Member* m = c.Find(member.id);
-    return m && m->role == role;
-  };
-  std::string last;
-  const bool done = Eventually(
-      [&] {
-        zk::EnsembleConfig cfg;
-        if (!ReadMembership(admin, &cfg)) return false;
-        if (has_role(cfg)) return true;
-        zk::DataResult r = admin.Reconfig({member.ServerLine()}, {}, {}, cfg.version);
-        last = r.status.ToString();
-        zk::EnsembleConfig after;
-        return r.status.ok() && zk::ParseEnsembleConfig(r.data, &after).ok() && has_role(after);
+  ReconfigureUntil(
+      admin, {member.ServerLine()}, {},
+      [&](const zk::EnsembleConfig& c) {
+        const zk::Member* m = c.Find(member.id);
+        return m && m->role == role;
       },
-      60s, 100ms);
-  if (!done)
-    throw std::runtime_error("reconfig never made member " + std::to_string(member.id) + " " +
-                             role + ": " + last);
+      "made member " + std::to_string(member.id) + " " + role);
 }
 
 // --- static membership --------------------------------------------------------------------

@@ -91,34 +91,30 @@ std::vector<Json> Informer::ListNamespace(const std::string& ns) const {
   return ListByLabels(LabelSelector(), ns);
 }
 
-std::vector<Json> Informer::ListByLabels(const LabelSelector& selector,
-                                         const std::string& ns) const {
+std::vector<std::string> Informer::MatchingTexts(const LabelSelector& selector,
+                                                 const std::string& ns) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Json> out;
+  std::vector<std::string> texts;
   const std::string prefix = ns.empty() ? "" : ns + "/";
   for (auto it = store_.lower_bound(prefix); it != store_.end(); ++it) {
     if (!it->first.starts_with(prefix)) break;
     if (selector.empty() || selector.Matches(LabelsOfEntry(it->second))) {
-      out.push_back(Parse(it->second));
+      texts.push_back(it->second.text);
     }
   }
+  return texts;
+}
+
+std::vector<Json> Informer::ListByLabels(const LabelSelector& selector,
+                                         const std::string& ns) const {
+  std::vector<Json> out;
+  for (const std::string& text : MatchingTexts(selector, ns)) out.push_back(Json::parse(text));
   return out;
 }
 
 void Informer::ForEachByLabels(const LabelSelector& selector, const std::string& ns,
                                const std::function<void(const Json&)>& fn) const {
-  std::vector<std::string> texts;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const std::string prefix = ns.empty() ? "" : ns + "/";
-    for (auto it = store_.lower_bound(prefix); it != store_.end(); ++it) {
-      if (!it->first.starts_with(prefix)) break;
-      if (selector.empty() || selector.Matches(LabelsOfEntry(it->second))) {
-        texts.push_back(it->second.text);
-      }
-    }
-  }
-  for (const std::string& text : texts) fn(Json::parse(text));
+  for (const std::string& text : MatchingTexts(selector, ns)) fn(Json::parse(text));
 }
 
 Informer::Stats Informer::stats() const {

@@ -80,7 +80,7 @@ class Informer {
   // objects are parsed.
   std::vector<Json> ListByLabels(const LabelSelector& selector, const std::string& ns = "") const;
   // ListByLabels one object at a time: `fn` gets each match parsed, called without the
-  // informer's lock held (the matches' text is copied first).
+  // informer's lock held.
   void ForEachByLabels(const LabelSelector& selector, const std::string& ns,
                        const std::function<void(const Json&)>& fn) const;
 
@@ -108,6 +108,10 @@ class Informer {
   static std::map<std::string, std::string> LabelsOfEntry(const Entry& entry);
   static Entry MakeEntry(const Json& obj);
   static Json Parse(const Entry& entry);
+  // The compact text of the stored objects in `ns` whose labels match (copied under the lock,
+  // parsed by the caller without it).
+  std::vector<std::string> MatchingTexts(const LabelSelector& selector,
+                                         const std::string& ns) const;
 
   void Apply(WatchEvent event);
   void Replace(std::vector<Json> items);
