@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <pplx/threadpool.h>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <cstdlib>
@@ -223,7 +222,6 @@ kube::ClientConfig LoadApiConfig(const std::string& kubeconfig) {
 
 }  // namespace
 
-constexpr size_t kHttpIoThreads = 4;
 constexpr int kMallocArenas = 2;
 
 int RunCommand(int argc, char** argv, ReconcilerFactory factory) {
@@ -253,20 +251,9 @@ int RunCommand(int argc, char** argv, ReconcilerFactory factory) {
     std::cerr << "zkop-operator run: " << e.what() << "\n";
     return 1;
   }
-  if (!config.tls.ca_pem.empty()) {
-    // The configured CA is the only one the API connections trust (kube::NewHttpTransport), yet
-    // cpprestsdk loads the system CA bundle into every new TLS connection before handing the
-    // context over — ~1 MB parsed and thrown away per connection, which fragments the heap
-    // (10 of the idle operator's 23 MB RSS). Nothing else in this process speaks TLS, so the
-    // bundle it loads is made empty (an SSL_CERT_FILE from the environment would be loaded
-    // and then discarded just the same).
-    setenv("SSL_CERT_FILE", "/dev/null", 1);
-  }
-  // Memory (the operator's RSS is a target, docs/benchmarks.md): cpprestsdk's shared pool only
-  // runs I/O completion handlers — the operator's own threads make the blocking calls — so a
-  // few threads do instead of its default 40, each of which costs a stack and, with glibc, a
-  // malloc arena that keeps freed memory. Both happen before any other thread starts.
-  crossplat::threadpool::initialize_with_threads(kHttpIoThreads);
+  // Memory (the operator's RSS is a target, docs/benchmarks.md): with glibc every thread that
+  // allocates can get an arena of its own that keeps what it freed; two are enough for the
+  // operator's few busy threads. Set before any other thread starts.
   mallopt(M_ARENA_MAX, kMallocArenas);
   ManagerOptions& options = flags.manager;
   if (!flags.lease_namespace_set) {

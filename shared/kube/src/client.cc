@@ -380,7 +380,7 @@ Result<std::unique_ptr<WatchStream>> Client::OpenWatch(const std::string& path,
                                                        const ListOptions& options,
                                                        std::stop_token cancel) {
   Call call{"GET", path + ListQuery(options, true), "", "", true};
-  // cpprestsdk's timeout is an inactivity limit: allow the server's own
+  // The transport's timeout is an inactivity limit: allow the server's own
   // timeout plus slack before declaring the stream dead.
   auto idle = options.timeout_seconds ? std::chrono::seconds(*options.timeout_seconds + 30)
                                       : std::chrono::seconds(3600);

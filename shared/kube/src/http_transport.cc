@@ -1,16 +1,22 @@
-// Transport on cpprestsdk's http_client. One http_client per distinct timeout
-// (cpprestsdk fixes the timeout per client); each stream gets its own client so
-// a long watch never holds a pooled connection others wait for.
-#include <cpprest/http_client.h>
-#include <cpprest/rawptrstream.h>
-
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <boost/asio/ssl.hpp>
+// The HTTP/1.1 transport to the API server: Boost.Beast's message parser and serializer over
+// blocking connections (connection.h), one shared TLS context, and a small pool of idle
+// connections.
+//
+// Pool: a request takes the most recently used idle connection (or opens one) and gives it
+// back when the answer was read whole and the server keeps it open. At most kMaxIdle wait,
+// each for at most kIdleTimeout; an idle TLS connection costs ~10 KiB (its record buffers are
+// released). One the server has closed is seen before use (it reads as ready) and dropped; if
+// the server closes it just as a request goes out, the request fails before the answer's
+// first byte, and a GET or HEAD is then sent once more on a new connection (as Go's net/http
+// does; other methods fail, for the caller to decide). A watch holds its connection for as
+// long as it runs and closes it at the end.
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <limits>
 #include <mutex>
 
+#include "connection.h"
 #include "zkop/config/yaml_reader.h"
 #include "zkop/kube/transport.h"
 
@@ -18,106 +24,65 @@ namespace zkop::kube {
 
 namespace {
 
-namespace http = web::http;
-using http::client::http_client;
-using http::client::http_client_config;
+namespace http = boost::beast::http;
+using detail::Connection;
+using detail::ConnectionStream;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxIdle = 4;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+// Connecting and the TLS handshake get at most this, whatever the request's own timeout (a
+// watch's runs to an hour).
+constexpr auto kConnectTimeout = std::chrono::milliseconds(30000);
+// Bounds on what the server may send: a header block, a whole answer (a LIST page), one line
+// of a watch (one event: an object, which etcd caps at 1.5 MiB by default).
+constexpr uint32_t kHeaderLimit = 64 * 1024;
+constexpr uint64_t kBodyLimit = 256ull * 1024 * 1024;
+constexpr size_t kLineLimit = 64 * 1024 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-// The certificate authorities a kubeconfig names, parsed once and shared by every TLS context
-// the transport makes (cpprestsdk makes one per connection, and each watch is a connection).
-// As client-go does, a configured CA replaces the system's trust store instead of adding to
-// it: a kubeconfig's CA is the only issuer its API server's certificate may have. This also
-// keeps each connection from holding its own parse of the system bundle (~1 MB each).
-class TrustStore {
- public:
-  // Throws std::runtime_error naming what did not parse.
-  explicit TrustStore(const std::string& ca_pem) : store_(X509_STORE_new()) {
-    if (store_ == nullptr) throw std::runtime_error("out of memory for the CA store");
-    BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-    int added = 0;
-    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      const int ok = X509_STORE_add_cert(store_, cert);
-      X509_free(cert);
-      if (ok != 1) break;
-      ++added;
-    }
-    BIO_free(bio);
-    ERR_clear_error();  // the PEM end-of-input "error" that ends the loop
-    if (added == 0) {
-      X509_STORE_free(store_);
-      throw std::runtime_error("no PEM certificate in the certificate authority data");
-    }
-  }
-  ~TrustStore() { X509_STORE_free(store_); }
-  TrustStore(const TrustStore&) = delete;
-  TrustStore& operator=(const TrustStore&) = delete;
-
-  // Makes `ctx` trust exactly this store (the context takes a reference; the default paths
-  // cpprestsdk loaded are released).
-  void InstallInto(boost::asio::ssl::context& ctx) const {
-    X509_STORE_up_ref(store_);
-    SSL_CTX_set_cert_store(ctx.native_handle(), store_);
-  }
-
- private:
-  X509_STORE* store_;
-};
-
-void ApplyTls(const TlsConfig& tls, const TrustStore* trust, boost::asio::ssl::context& ctx) {
-  if (trust != nullptr) trust->InstallInto(ctx);
-  if (!tls.client_cert_pem.empty()) {
-    ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem));
-    ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem);
-  }
+template <class Fields>
+void CopyHeaders(const Fields& fields, HttpResponse* out) {
+  for (const auto& f : fields)
+    out->headers[Lower(std::string(f.name_string()))] = std::string(f.value());
 }
 
-// What an exception thrown by a cpprestsdk call means for the caller.
-HttpResponse Failure(std::exception_ptr ep, const std::stop_token& cancel) {
+// What a failed exchange tells the caller: the connection's own failure when it has one
+// (timeout, reset, TLS), else Beast's reading of a malformed or oversized answer.
+HttpResponse Failure(const Connection& c, const boost::system::error_code& ec,
+                     const std::stop_token& cancel) {
   HttpResponse r;
-  r.failure = TransportFailure::kConnection;
-  try {
-    std::rethrow_exception(ep);
-  } catch (const pplx::task_canceled&) {
-    r.failure = TransportFailure::kCancelled;
-    r.failure_message = "request cancelled";
-  } catch (const http::http_exception& e) {
-    r.failure_message = e.what();
-    if (e.error_code() == std::errc::timed_out) r.failure = TransportFailure::kTimeout;
-    // cpprestsdk keeps OpenSSL's packed error code (library << 23 | reason)
-    // but only says "Error in SSL handshake" or "Failed to read HTTP status
-    // line"; name the TLS reason ("certificate verify failed", ...).
-    auto code = static_cast<unsigned long>(e.error_code().value());
-    if (code >= (1ul << 23)) {
-      if (const char* why = ERR_reason_error_string(code)) {
-        r.failure_message += std::string(": TLS: ") + why;
-      }
-    }
-  } catch (const std::exception& e) {
-    r.failure_message = e.what();
-  }
   if (cancel.stop_requested()) {
     r.failure = TransportFailure::kCancelled;
     r.failure_message = "request cancelled";
+  } else if (c.failure() != TransportFailure::kNone) {
+    r.failure = c.failure();
+    r.failure_message = c.failure_message();
+  } else {
+    r.failure = TransportFailure::kConnection;
+    r.failure_message =
+        ec == http::error::body_limit || ec == http::error::header_limit
+            ? "the server's answer exceeds the client's limit (" + ec.message() + ")"
+            : "the server's answer is not valid HTTP: " + ec.message();
   }
   return r;
 }
 
-class CppRestLineStream : public LineStream {
+class HttpLineStream : public LineStream {
  public:
-  CppRestLineStream(std::shared_ptr<http_client> client, http::http_response response,
-                    std::shared_ptr<pplx::cancellation_token_source> cts, std::stop_token cancel)
-      : client_(std::move(client)),
-        response_(std::move(response)),
-        body_(response_.body()),
-        cts_(std::move(cts)),
+  HttpLineStream(std::unique_ptr<Connection> c, boost::beast::flat_buffer buffer,
+                 std::unique_ptr<http::response_parser<http::buffer_body>> parser,
+                 std::stop_token cancel)
+      : conn_(std::move(c)),
+        buffer_(std::move(buffer)),
+        parser_(std::move(parser)),
         cancel_(std::move(cancel)),
-        on_stop_(cancel_, [this] { Abort(); }) {}
-
-  ~CppRestLineStream() override { Abort(); }
+        on_stop_(cancel_, [c = conn_.get()] { c->Interrupt(); }) {}
 
   bool ReadLine(std::string* line, std::string* error) override {
     error->clear();
@@ -126,154 +91,228 @@ class CppRestLineStream : public LineStream {
         *error = "watch cancelled";
         return false;
       }
-      try {
-        concurrency::streams::container_buffer<std::vector<uint8_t>> buf;
-        size_t n = body_.read_line(buf).get();
-        if (cancel_.stop_requested()) {
-          *error = "watch cancelled";
-          return false;
-        }
-        if (n > 0) {
-          *line = std::string(buf.collection().begin(), buf.collection().end());
-          return true;
-        }
-        if (body_.is_eof()) return false;
-      } catch (const std::exception& e) {
-        *error = cancel_.stop_requested() ? "watch cancelled" : e.what();
+      const size_t nl = pending_.find('\n', scanned_);
+      if (nl != std::string::npos) {
+        line->assign(pending_, 0, nl);
+        if (line->ends_with('\r')) line->pop_back();
+        pending_.erase(0, nl + 1);
+        scanned_ = 0;
+        if (pending_.empty() && pending_.capacity() > 4 * kReadChunk) std::string().swap(pending_);
+        return true;
+      }
+      scanned_ = pending_.size();
+      if (parser_->is_done()) {
+        if (pending_.empty()) return false;  // the server ended the stream
+        line->swap(pending_);                // a last line without its newline
+        pending_.clear();
+        scanned_ = 0;
+        return true;
+      }
+      if (pending_.size() > kLineLimit) {
+        *error = "a watch event longer than " + std::to_string(kLineLimit) + " bytes";
         return false;
       }
+      char chunk[kReadChunk];
+      parser_->get().body().data = chunk;
+      parser_->get().body().size = sizeof(chunk);
+      boost::system::error_code ec;
+      ConnectionStream s(*conn_);
+      http::read_some(s, buffer_, *parser_, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        *error = cancel_.stop_requested() ? "watch cancelled"
+                                          : Failure(*conn_, ec, cancel_).failure_message;
+        return false;
+      }
+      pending_.append(chunk, sizeof(chunk) - parser_->get().body().size);
     }
   }
 
  private:
-  void Abort() {
-    cts_->cancel();
-    try {
-      body_.streambuf().close(std::ios_base::in).wait();
-    } catch (const std::exception&) {
-      // Already closed: nothing left to unblock.
-    }
-  }
-
-  std::shared_ptr<http_client> client_;
-  http::http_response response_;
-  concurrency::streams::istream body_;
-  std::shared_ptr<pplx::cancellation_token_source> cts_;
+  std::unique_ptr<Connection> conn_;
+  boost::beast::flat_buffer buffer_;
+  std::unique_ptr<http::response_parser<http::buffer_body>> parser_;
+  std::string pending_;  // received, not yet returned
+  size_t scanned_ = 0;   // pending_[0, scanned_) holds no newline
   std::stop_token cancel_;
-  std::stop_callback<std::function<void()>> on_stop_;
+  std::stop_callback<std::function<void()>> on_stop_;  // last: goes first, before conn_
 };
 
-class CppRestTransport : public Transport {
+class BeastTransport : public Transport {
  public:
-  CppRestTransport(ClientConfig config, std::string user_agent,
-                   std::shared_ptr<const TrustStore> trust)
-      : config_(std::move(config)), user_agent_(std::move(user_agent)), trust_(std::move(trust)) {}
+  BeastTransport(detail::ServerAddress server, std::shared_ptr<TokenSource> token,
+                 std::string user_agent, std::unique_ptr<detail::TlsContext> tls)
+      : server_(std::move(server)),
+        token_(std::move(token)),
+        user_agent_(std::move(user_agent)),
+        tls_(std::move(tls)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
-    auto client = ClientFor(request.timeout);
-    auto cts = std::make_shared<pplx::cancellation_token_source>();
-    std::stop_callback on_stop(request.cancel, [cts] { cts->cancel(); });
-    try {
-      http::http_response resp = client->request(Build(request), cts->get_token()).get();
-      HttpResponse out = Head(resp);
-      out.body = resp.extract_utf8string(true).get();
+    for (int attempt = 1;; ++attempt) {
+      HttpResponse out;
+      bool reused = false;
+      std::unique_ptr<Connection> c = Acquire(request, &reused, &out);
+      if (!c) return out;
+      http::response_parser<http::string_body> parser;
+      parser.header_limit(kHeaderLimit);
+      parser.body_limit(kBodyLimit);
+      if (request.method == "HEAD") parser.skip(true);
+      boost::beast::flat_buffer buffer;
+      boost::system::error_code ec;
+      const size_t before = c->bytes_read();
+      {
+        std::stop_callback on_stop(request.cancel, [conn = c.get()] { conn->Interrupt(); });
+        ConnectionStream s(*c);
+        http::write(s, Build(request), ec);
+        if (!ec) http::read(s, buffer, parser, ec);
+      }
+      if (ec) {
+        if (ClosedWhilePooled(*c, reused, before, request, attempt)) continue;
+        return Failure(*c, ec, request.cancel);
+      }
+      auto& answer = parser.get();
+      out.status = static_cast<int>(answer.result_int());
+      CopyHeaders(answer, &out);
+      out.body = std::move(answer.body());
+      if (answer.keep_alive() && buffer.size() == 0) Release(std::move(c));
       return out;
-    } catch (...) {
-      return Failure(std::current_exception(), request.cancel);
     }
   }
 
   HttpResponse Open(const HttpRequest& request, std::unique_ptr<LineStream>* stream) override {
-    auto client = std::make_shared<http_client>(config_.server, MakeConfig(request.timeout));
-    auto cts = std::make_shared<pplx::cancellation_token_source>();
-    try {
-      http::http_response resp;
+    for (int attempt = 1;; ++attempt) {
+      HttpResponse out;
+      bool reused = false;
+      std::unique_ptr<Connection> c = Acquire(request, &reused, &out);
+      if (!c) return out;
+      auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
+      parser->header_limit(kHeaderLimit);
+      // A watch has no end; each line is bounded instead. (Not boost::none: Beast 1.74 then
+      // refuses any Content-Length, comparing it against the empty optional.)
+      parser->body_limit(std::numeric_limits<uint64_t>::max());
+      boost::beast::flat_buffer buffer;
+      boost::system::error_code ec;
+      const size_t before = c->bytes_read();
       {
-        std::stop_callback on_stop(request.cancel, [cts] { cts->cancel(); });
-        resp = client->request(Build(request), cts->get_token()).get();
+        std::stop_callback on_stop(request.cancel, [conn = c.get()] { conn->Interrupt(); });
+        ConnectionStream s(*c);
+        http::write(s, Build(request), ec);
+        if (!ec) http::read_header(s, buffer, *parser, ec);
       }
-      HttpResponse out = Head(resp);
+      if (ec) {
+        if (ClosedWhilePooled(*c, reused, before, request, attempt)) continue;
+        return Failure(*c, ec, request.cancel);
+      }
+      out.status = static_cast<int>(parser->get().result_int());
+      CopyHeaders(parser->get(), &out);
+      auto lines = std::make_unique<HttpLineStream>(std::move(c), std::move(buffer),
+                                                    std::move(parser), request.cancel);
       if (out.status >= 200 && out.status < 300) {
-        *stream = std::make_unique<CppRestLineStream>(client, resp, cts, request.cancel);
-      } else {
-        out.body = resp.extract_utf8string(true).get();
+        *stream = std::move(lines);
+        return out;
+      }
+      // An error answer (a Status object): read it whole, bounded like any answer.
+      std::string line, error;
+      while (out.body.size() <= kBodyLimit && lines->ReadLine(&line, &error)) {
+        out.body += line;
+        out.body += '\n';
       }
       return out;
-    } catch (...) {
-      return Failure(std::current_exception(), request.cancel);
     }
   }
 
  private:
-  http_client_config MakeConfig(std::chrono::milliseconds timeout) const {
-    http_client_config c;
-    c.set_timeout(timeout);
-    c.set_validate_certificates(!config_.tls.insecure_skip_verify);
-    c.set_ssl_context_callback([tls = config_.tls, trust = trust_](boost::asio::ssl::context& ctx) {
-      ApplyTls(tls, trust.get(), ctx);
-    });
+  std::unique_ptr<Connection> Acquire(const HttpRequest& request, bool* reused, HttpResponse* out) {
+    std::vector<std::unique_ptr<Connection>> closing;  // closed outside the lock
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto now = Clock::now();
+      while (!idle_.empty()) {
+        Idle last = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - last.since < kIdleTimeout && last.conn->Idle()) {
+          last.conn->SetTimeout(request.timeout);
+          *reused = true;
+          return std::move(last.conn);
+        }
+        closing.push_back(std::move(last.conn));
+      }
+    }
+    closing.clear();
+    std::unique_ptr<Connection> c =
+        Connection::Open(server_, tls_.get(), std::min(request.timeout, kConnectTimeout),
+                         request.cancel, &out->failure, &out->failure_message);
+    if (c) c->SetTimeout(request.timeout);
     return c;
   }
 
-  std::shared_ptr<http_client> ClientFor(std::chrono::milliseconds timeout) {
+  void Release(std::unique_ptr<Connection> c) {
+    std::unique_ptr<Connection> oldest;
     std::lock_guard<std::mutex> lock(mu_);
-    auto& slot = clients_[timeout.count()];
-    if (!slot) slot = std::make_shared<http_client>(config_.server, MakeConfig(timeout));
-    return slot;
+    idle_.push_back({std::move(c), Clock::now()});
+    if (idle_.size() > kMaxIdle) {
+      oldest = std::move(idle_.front().conn);
+      idle_.pop_front();
+    }
   }
 
-  http::http_request Build(const HttpRequest& request) const {
-    http::http_request req{http::method(request.method)};
-    req.set_request_uri(web::uri(request.target));
-    req.headers().add("Accept", "application/json");
-    req.headers().add("User-Agent", user_agent_);
-    if (config_.token) {
-      std::string token = config_.token->Token();
-      if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+  // True when `c` came from the pool and failed before any byte of its answer (the server
+  // closed it as the request went out) and the request may safely go out once more.
+  static bool ClosedWhilePooled(const Connection& c, bool reused, size_t bytes_before,
+                                const HttpRequest& request, int attempt) {
+    const bool safe = request.method == "GET" || request.method == "HEAD";
+    return safe && reused && attempt == 1 && c.bytes_read() == bytes_before &&
+           c.failure() == TransportFailure::kConnection && !request.cancel.stop_requested();
+  }
+
+  http::request<http::string_body> Build(const HttpRequest& request) const {
+    http::request<http::string_body> req;
+    req.method_string(request.method);
+    req.target(server_.path_prefix + request.target);
+    req.version(11);
+    req.set(http::field::host, server_.host_header);
+    req.set(http::field::accept, "application/json");
+    req.set(http::field::user_agent, user_agent_);
+    if (token_) {
+      const std::string token = token_->Token();
+      if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     }
-    if (!request.body.empty() || !request.content_type.empty()) {
-      // As bytes: cpprestsdk's std::string overload reinterprets a char
-      // buffer as an unsigned-char one (UBSan flags the vptr mismatch).
-      req.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
-      req.headers().set_content_type(request.content_type);
-    }
+    if (!request.content_type.empty()) req.set(http::field::content_type, request.content_type);
+    req.body() = request.body;
+    req.prepare_payload();
+    req.keep_alive(true);
     return req;
   }
 
-  static HttpResponse Head(const http::http_response& resp) {
-    HttpResponse out;
-    out.status = resp.status_code();
-    for (const auto& [name, value] : resp.headers()) out.headers[Lower(name)] = value;
-    return out;
-  }
+  struct Idle {
+    std::unique_ptr<Connection> conn;
+    Clock::time_point since;
+  };
 
-  ClientConfig config_;
-  std::string user_agent_;
-  std::shared_ptr<const TrustStore> trust_;  // null: the system's trust store
+  const detail::ServerAddress server_;
+  const std::shared_ptr<TokenSource> token_;
+  const std::string user_agent_;
+  const std::unique_ptr<detail::TlsContext> tls_;  // null for http://
   std::mutex mu_;
-  std::map<int64_t, std::shared_ptr<http_client>> clients_;
+  std::deque<Idle> idle_;  // most recently used last
 };
 
 }  // namespace
 
 std::shared_ptr<Transport> NewHttpTransport(const ClientConfig& config, std::string user_agent) {
-  if (!config.server.starts_with("https://") && !config.server.starts_with("http://")) {
-    throw zkop::config::ConfigError(
-        config.source, 0, 0, "server",
-        "expected a URL starting with https:// or http://, found \"" + config.server + "\"");
+  detail::ServerAddress server = detail::ServerAddress::Parse(config.server, config.source);
+  std::unique_ptr<detail::TlsContext> tls;
+  if (server.tls) {
+    try {
+      tls = std::make_unique<detail::TlsContext>(config.tls);
+    } catch (const std::exception& e) {
+      throw zkop::config::ConfigError(
+          config.source, 0, 0, "tls",
+          std::string("the CA / client certificate / key does not load: ") + e.what());
+    }
   }
-  std::shared_ptr<const TrustStore> trust;
-  try {
-    if (!config.tls.ca_pem.empty()) trust = std::make_shared<const TrustStore>(config.tls.ca_pem);
-    boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
-    ApplyTls(config.tls, trust.get(), probe);
-  } catch (const std::exception& e) {
-    throw zkop::config::ConfigError(config.source, 0, 0, "tls",
-                                    std::string("the CA / client certificate / key does not "
-                                                "load: ") +
-                                        e.what());
-  }
-  return std::make_shared<CppRestTransport>(config, std::move(user_agent), std::move(trust));
+  return std::make_shared<BeastTransport>(std::move(server), config.token, std::move(user_agent),
+                                          std::move(tls));
 }
 
 }  // namespace zkop::kube

@@ -56,7 +56,8 @@ class Transport {
   virtual HttpResponse Open(const HttpRequest& request, std::unique_ptr<LineStream>* stream) = 0;
 };
 
-// The real transport, on cpprestsdk's http_client (Boost.Asio + OpenSSL):
+// The real transport: HTTP/1.1 (Boost.Beast's parser) over blocking sockets with OpenSSL, a
+// pool of at most a few idle connections, one TLS context for all of them:
 // server URL, CA, client certificate and key, bearer token (re-read from its
 // source for every request) from `config`.
 // Throws zkop::config::ConfigError when the TLS material does not load.
