@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -153,9 +154,23 @@ class TlsServer {
     }
     beast::flat_buffer buffer;
     while (true) {
-      beast::http::request<beast::http::string_body> req;
-      beast::http::read(tls, buffer, req, ec);
+      beast::http::request_parser<beast::http::string_body> parser;
+      parser.body_limit(16 * 1024 * 1024);
+      beast::http::read_header(tls, buffer, parser, ec);
       if (ec) return;
+      if (parser.get().target() == "/stall") {  // read nothing more until the client leaves
+        pollfd p{sock->native_handle(), POLLRDHUP, 0};
+        ::poll(&p, 1, 20000);
+        return;
+      }
+      if (parser.get().target() == "/hang-up") {  // reset the connection, body unread
+        sock->set_option(asio::socket_base::linger(true, 0), ec);
+        sock->close(ec);
+        return;
+      }
+      beast::http::read(tls, buffer, parser, ec);
+      if (ec) return;
+      beast::http::request<beast::http::string_body> req = parser.release();
       beast::http::response<beast::http::string_body> res{beast::http::status::ok, req.version()};
       res.set(beast::http::field::content_type, "application/json");
       res.keep_alive(req.keep_alive());
@@ -274,6 +289,48 @@ TEST_F(TlsClientTest, InsecureSkipVerifyStillSendsTheCertificate) {
   Result<Json> r = client->Get(resources::ConfigMaps(), "default", "tls-probe");
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r.value().at("data").at("peer").as_string(), "zkop-admin");
+}
+
+TEST_F(TlsClientTest, AServerThatResetsMidRequestIsAFailureAndTheNextRequestWorks) {
+  // The server resets the connection with most of an 8 MiB body unread.
+  auto transport = NewHttpTransport(Config(true, "ca.crt"), "tls-test");
+  HttpRequest post;
+  post.method = "POST";
+  post.target = "/hang-up";
+  post.content_type = "application/json";
+  post.body.assign(8 * 1024 * 1024, 'x');
+  post.timeout = std::chrono::seconds(5);
+  HttpResponse r = transport->Send(post);
+  EXPECT_EQ(r.failure, TransportFailure::kConnection) << r.failure_message;
+  EXPECT_EQ(r.status, 0);
+  // The transport still works afterwards.
+  HttpRequest get;
+  get.method = "GET";
+  get.target = "/api/v1/namespaces/default/configmaps/after";
+  HttpResponse ok = transport->Send(get);
+  EXPECT_EQ(ok.status, 200) << ok.failure_message;
+}
+
+TEST_F(TlsClientTest, CancellingAWriteInProgressIsNotASigpipe) {
+  // The server stops reading, so the client blocks writing a 64 MiB body; cancelling shuts
+  // the socket down under OpenSSL's blocked write(), which then fails with EPIPE — and raises
+  // SIGPIPE, killing this process, unless the transport keeps it off the thread.
+  auto transport = NewHttpTransport(Config(true, "ca.crt"), "tls-test");
+  std::stop_source stop;
+  HttpRequest post;
+  post.method = "POST";
+  post.target = "/stall";
+  post.content_type = "application/json";
+  post.body.assign(64 * 1024 * 1024, 'x');
+  post.timeout = std::chrono::seconds(10);
+  post.cancel = stop.get_token();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop.request_stop();
+  });
+  HttpResponse r = transport->Send(post);
+  canceller.join();
+  EXPECT_EQ(r.failure, TransportFailure::kCancelled) << r.failure_message;
 }
 
 TEST_F(TlsClientTest, InClusterTokenIsSentAndFollowsRotation) {
