@@ -1,6 +1,8 @@
 #include "zkop/kube/informer.h"
 
+#include <cstdint>
 #include <random>
+#include <stdexcept>
 
 namespace zkop::kube {
 
@@ -15,22 +17,23 @@ std::string KeyOf(const Json& obj) {
 
 Informer::Entry Informer::MakeEntry(const Json& obj) {
   const std::string text = obj.serialize();
-  if (!deflater_) deflater_.emplace(text);
-  Entry entry;
-  for (const auto& [key, value] : LabelsOf(obj)) {
-    entry.bytes.append(key).push_back('\0');
-    entry.bytes.append(value).push_back('\0');
-  }
-  const std::string deflated = deflater_->Deflate(text);
-  if (entry.bytes.size() + deflated.size() > UINT32_MAX || text.size() > UINT32_MAX) {
+  if (text.size() > UINT32_MAX) {
     // Far beyond what an API server accepts (etcd's object limit is 1.5 MiB).
     throw std::length_error("informer: object " + KeyOf(obj) + " is over 4 GiB");
   }
-  entry.labels_size = static_cast<uint32_t>(entry.bytes.size());
-  entry.text_size = static_cast<uint32_t>(text.size());
-  entry.bytes.reserve(entry.bytes.size() + deflated.size());  // exactly: no slack kept
-  entry.bytes.append(deflated);
+  if (!deflater_) deflater_.emplace(text);
+  std::string labels;
+  for (const auto& [key, value] : LabelsOf(obj)) {
+    labels.append(key).push_back('\0');
+    labels.append(value).push_back('\0');
+  }
+  const std::string deflated = deflater_->Deflate(text);
+  Entry entry;
   entry.resource_version = ResourceVersionOf(obj);
+  entry.bytes.reserve(labels.size() + deflated.size());  // from empty: the size asked, no slack
+  entry.bytes.append(labels).append(deflated);
+  entry.labels_size = static_cast<uint32_t>(labels.size());  // < text.size()
+  entry.text_size = static_cast<uint32_t>(text.size());
   return entry;
 }
 
@@ -247,7 +250,7 @@ void Informer::Apply(WatchEvent event) {
   if (options_.transform) options_.transform(event.object);
   std::lock_guard<std::mutex> dispatch(dispatch_mu_);
   std::string key = KeyOf(event.object);
-  // Deflated before taking the lock (a replay's is wasted, as its serialization was before).
+  // Deflated before taking the lock (wasted on a replay, which is rare).
   Entry entry;
   if (event.type != WatchEvent::Type::kDeleted) entry = MakeEntry(event.object);
   std::optional<Entry> old;

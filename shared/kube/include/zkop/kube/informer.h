@@ -20,9 +20,11 @@
 //    4 KiB window) with a preset dictionary: the compact text of the first object the informer
 //    ever stores (from its first list, or its first event when that list was empty), its last
 //    4 KiB, fixed for the informer's lifetime. Objects of one kind written by one controller are
-//    near-identical, so each keeps mostly back-references into the dictionary (a managed Pod's
-//    ~650 bytes become ~170). A first object unlike the later ones only costs ratio, never
-//    correctness; objects unlike the dictionary still get plain deflate's ratio.
+//    near-identical, so each keeps mostly back-references into the dictionary (with 100
+//    clusters, zkop-operator's 1,300 cached objects keep 180 KiB for 990 KiB of text; a Pod's
+//    660 bytes become 120). A first object unlike the later ones only costs ratio, never
+//    correctness (a ZookeeperCluster stored before it had a status: 1,410 bytes become 430);
+//    objects unlike the dictionary still get about plain deflate's ratio.
 //    stats().text_bytes / stored_bytes say what it achieves. Labels and resourceVersion stay
 //    uncompressed, so label lookups inflate only the matches. Getters copy the deflated bytes
 //    under the lock and inflate and parse outside it, which costs about what copying a tree
