@@ -6,6 +6,7 @@ find_package(OpenSSL REQUIRED)
 find_package(cpprestsdk REQUIRED)
 find_package(yaml-cpp REQUIRED)        # 0.7: the target is plain `yaml-cpp`
 find_package(prometheus-cpp REQUIRED)
+find_package(ZLIB REQUIRED)             # the informer cache's deflated texts
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options system)
 find_package(GTest REQUIRED)
 # Kubernetes protobuf request bodies in zkop-devkube (libprotobuf-dev, protobuf-compiler);

@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   binutils                             # objdump: the images' runtime-library test (tests/chart)
   libcpprest-dev libssl-dev            # HTTP client/server + JSON (Kubernetes client, emulator)
+  zlib1g-dev                           # deflate for the informer cache's object texts
   libyaml-cpp-dev                      # config and manifests
   prometheus-cpp-dev                   # /metrics
   libboost-dev libboost-program-options-dev libboost-system-dev

@@ -1,11 +1,12 @@
 // The informer against the devkube emulator: every change exactly once and in
 // order across watch restarts, a relist after 410 Gone that delivers only the
-// difference, resync, and the store's lookups.
+// difference, resync, the store's lookups, and its deflated texts (round trips and size).
 #include "zkop/kube/informer.h"
 
 #include <gtest/gtest.h>
 
 #include "kube_test_env.h"
+#include "zkop/kube/dictionary_deflater.h"
 
 namespace zkop::kube {
 namespace {
@@ -54,6 +55,22 @@ class Recorder {
   std::atomic<int> resyncs_{0};
 };
 
+// Waits (up to 10 s) until `done` holds.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// The stats' text_bytes is what the cached objects serialize to.
+int64_t TextBytesOf(const std::vector<Json>& objects) {
+  int64_t n = 0;
+  for (const Json& obj : objects) n += static_cast<int64_t>(obj.serialize().size());
+  return n;
+}
+
 class InformerTest : public KubeEnv {
  protected:
   InformerOptions Options() {
@@ -73,6 +90,26 @@ class InformerTest : public KubeEnv {
     ASSERT_TRUE(client_->Patch(kCm, "", name, patch).ok());
   }
   void Del(const std::string& name) { ASSERT_TRUE(client_->Delete(kCm, "", name).ok()); }
+  // A ConfigMap as the operator writes one per cluster (its zoo.cfg): near-identical across
+  // clusters.
+  static Json ClusterConfig(const std::string& cluster) {
+    Json cm = ConfigMap(cluster + "-config", {{"app.kubernetes.io/instance", cluster},
+                                              {"app.kubernetes.io/managed-by", "zkop"},
+                                              {"app.kubernetes.io/name", "zookeeper"}});
+    const std::string cfg =
+        "4lw.commands.whitelist=srvr,mntr,conf,ruok\nadmin.enableServer=false\nclientPort=2181\n"
+        "dataDir=/data\ndynamicConfigFile=/data/zoo.cfg.dynamic\ninitLimit=20\n"
+        "reconfigEnabled=true\nstandaloneEnabled=false\nsyncLimit=10\ntickTime=500\n";
+    std::string dynamic;
+    for (int id = 1; id <= 3; ++id) {
+      const std::string k = std::to_string(id);
+      dynamic += "server." + k + "=" + cluster + "-" + k + "." + cluster +
+                 "-headless.default.svc.cluster.local:2888:3888:participant;2181\n";
+    }
+    cm["data"]["zoo.cfg"] = Json::string(cfg);
+    cm["data"]["zoo.cfg.dynamic"] = Json::string(dynamic);
+    return cm;
+  }
 };
 
 TEST_F(InformerTest, EveryChangeExactlyOnceInOrderAcrossWatchRestarts) {
@@ -154,7 +191,16 @@ TEST_F(InformerTest, RelistAfterGoneDeliversOnlyTheDifference) {
   Informer::Stats stats = informer.stats();
   EXPECT_GE(stats.gone, 1);
   EXPECT_GE(stats.lists, 2);
-  EXPECT_EQ(informer.List().size(), 56u);
+  // The relisted store (deflated with the first list's dictionary) mirrors the server.
+  const std::vector<Json> listed = informer.List();
+  ASSERT_EQ(listed.size(), 56u);
+  for (const Json& obj : listed) {
+    Result<Json> live = client_->Get(kCm, "default", NameOf(obj));
+    ASSERT_TRUE(live.ok()) << NameOf(obj);
+    EXPECT_EQ(obj.serialize(), live.value().serialize());
+  }
+  EXPECT_EQ(informer.stats().objects, 56);
+  EXPECT_EQ(informer.stats().text_bytes, TextBytesOf(listed));
 
   // It watches again afterwards.
   Set("keep", "2");
@@ -224,6 +270,76 @@ TEST_F(InformerTest, TransformShapesWhatIsStoredAndHandled) {
   // The stored copy keeps what lookups need: labels, namespace, resourceVersion.
   ASSERT_EQ(informer.ListByLabels(*LabelSelector::Parse("app=zk")).size(), 1u);
   EXPECT_FALSE(ResourceVersionOf(*stored).empty());
+}
+
+TEST_F(InformerTest, CachedObjectsRoundTripWhateverTheFirstObjectWas) {
+  Informer informer(client_, kCm, Options());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));  // an empty list
+  // The first object (a watch event: its text becomes the dictionary) is unlike the rest:
+  // longer than the 4 KiB window and noise.
+  std::string noise;
+  uint32_t seed = 1;
+  for (int i = 0; i < 6000; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    noise.push_back(static_cast<char>('a' + (seed >> 24) % 26));
+  }
+  Put("first", noise);
+  ASSERT_TRUE(Eventually([&] { return informer.stats().objects == 1; }));
+  Put("no-labels", "plain");
+  Put("unicode", "zoo ünïcødé ✓ 日本語 😀 \"quoted\" \\ \t", {{"app", "ü"}});
+  std::string large;
+  for (int i = 0; i < 400; ++i) large += "server." + std::to_string(i) + "=host:2888:3888;2181\n";
+  Put("large", large, {{"app", "zk"}});
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client_->Create(kCm, "", ClusterConfig("c" + std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return informer.stats().objects == 24; }));
+
+  const std::vector<Json> listed = informer.List();
+  ASSERT_EQ(listed.size(), 24u);
+  for (const Json& obj : listed) {
+    Result<Json> live = client_->Get(kCm, "default", NameOf(obj));
+    ASSERT_TRUE(live.ok()) << NameOf(obj);
+    EXPECT_EQ(obj.serialize(), live.value().serialize());
+    EXPECT_EQ(informer.Get("default", NameOf(obj))->serialize(), live.value().serialize());
+  }
+  EXPECT_EQ(informer.Get("default", "unicode")->at("data").at("k").as_string(),
+            "zoo ünïcødé ✓ 日本語 😀 \"quoted\" \\ \t");
+  EXPECT_EQ(informer.ListByLabels(*LabelSelector::Parse("app=zk")).size(), 1u);
+  const Informer::Stats stats = informer.stats();
+  EXPECT_EQ(stats.text_bytes, TextBytesOf(listed));
+  EXPECT_GT(stats.stored_bytes, 0);
+
+  // Updates and deletes keep the store and its figures right.
+  Set("large", "small now");
+  Del("no-labels");
+  ASSERT_TRUE(Eventually([&] { return informer.stats().objects == 23; }));
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<Json> large_now = informer.Get("default", "large");
+    return large_now && large_now->at("data").at("k").as_string() == "small now";
+  }));
+  EXPECT_EQ(informer.stats().text_bytes, TextBytesOf(informer.List()));
+}
+
+TEST_F(InformerTest, NearIdenticalObjectsAreStoredFarBelowTheirText) {
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(client_->Create(kCm, "", ClusterConfig("c" + std::to_string(i))).ok());
+  }
+  Informer informer(client_, kCm, Options());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(10)));
+  const std::vector<Json> listed = informer.List();
+  ASSERT_EQ(listed.size(), 40u);
+  const Informer::Stats stats = informer.stats();
+  EXPECT_EQ(stats.objects, 40);
+  EXPECT_EQ(stats.text_bytes, TextBytesOf(listed));
+  // Against plain deflate of the same texts: the first object as dictionary does most of it.
+  DictionaryDeflater plain("");
+  int64_t plain_bytes = 0;
+  for (const Json& obj : listed) plain_bytes += plain.Deflate(obj.serialize()).size();
+  EXPECT_LT(plain_bytes, stats.text_bytes);
+  EXPECT_LT(stats.stored_bytes * 3, plain_bytes) << stats.text_bytes << " bytes of text";
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "zkop/kube/informer.h"
 
+#include <cstdint>
 #include <random>
+#include <stdexcept>
 
 namespace zkop::kube {
 
@@ -14,17 +16,30 @@ std::string KeyOf(const Json& obj) {
 }  // namespace
 
 Informer::Entry Informer::MakeEntry(const Json& obj) {
+  const std::string text = obj.serialize();
+  if (text.size() > UINT32_MAX) {
+    // Far beyond what an API server accepts (etcd's object limit is 1.5 MiB).
+    throw std::length_error("informer: object " + KeyOf(obj) + " is over 4 GiB");
+  }
+  if (!deflater_) deflater_.emplace(text);
   std::string labels;
   for (const auto& [key, value] : LabelsOf(obj)) {
     labels.append(key).push_back('\0');
     labels.append(value).push_back('\0');
   }
-  return Entry{obj.serialize(), ResourceVersionOf(obj), std::move(labels)};
+  const std::string deflated = deflater_->Deflate(text);
+  Entry entry;
+  entry.resource_version = ResourceVersionOf(obj);
+  entry.bytes.reserve(labels.size() + deflated.size());  // from empty: the size asked, no slack
+  entry.bytes.append(labels).append(deflated);
+  entry.labels_size = static_cast<uint32_t>(labels.size());  // < text.size()
+  entry.text_size = static_cast<uint32_t>(text.size());
+  return entry;
 }
 
 std::map<std::string, std::string> Informer::LabelsOfEntry(const Entry& entry) {
   std::map<std::string, std::string> out;
-  const std::string& s = entry.labels;
+  const std::string_view s = entry.labels();
   size_t pos = 0;
   while (pos < s.size()) {
     const size_t key_end = s.find('\0', pos);
@@ -35,7 +50,20 @@ std::map<std::string, std::string> Informer::LabelsOfEntry(const Entry& entry) {
   return out;
 }
 
-Json Informer::Parse(const Entry& entry) { return Json::parse(entry.text); }
+Json Informer::Parse(std::string_view key, std::string_view deflated, uint32_t text_size) const {
+  const std::string what = "informer cache " + ref_.resource + " " + std::string(key);
+  return Json::parse(deflater_->Inflate(deflated, text_size, what));
+}
+
+Json Informer::Parse(std::string_view key, const Entry& entry) const {
+  return Parse(key, entry.deflated(), entry.text_size);
+}
+
+void Informer::Count(const Entry& entry, int sign) {
+  stats_.objects += sign;
+  stats_.text_bytes += sign * int64_t{entry.text_size};
+  stats_.stored_bytes += sign * static_cast<int64_t>(entry.deflated().size());
+}
 
 Informer::Informer(std::shared_ptr<Client> client, ResourceRef ref, InformerOptions options)
     : client_(std::move(client)), ref_(std::move(ref)), options_(std::move(options)) {}
@@ -74,47 +102,51 @@ bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
 }
 
 std::optional<Json> Informer::Get(const std::string& ns, const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = store_.find(ns.empty() ? name : ns + "/" + name);
-  if (it == store_.end()) return std::nullopt;
-  return Parse(it->second);
+  DeflatedCopy copy{ns.empty() ? name : ns + "/" + name, {}, 0};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = store_.find(copy.key);
+    if (it == store_.end()) return std::nullopt;
+    copy.deflated = it->second.deflated();
+    copy.text_size = it->second.text_size;
+  }
+  return Parse(copy.key, copy.deflated, copy.text_size);
 }
 
-std::vector<Json> Informer::List() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Json> out;
-  for (const auto& [key, entry] : store_) out.push_back(Parse(entry));
-  return out;
-}
+std::vector<Json> Informer::List() const { return ListByLabels(LabelSelector(), ""); }
 
 std::vector<Json> Informer::ListNamespace(const std::string& ns) const {
   return ListByLabels(LabelSelector(), ns);
 }
 
-std::vector<std::string> Informer::MatchingTexts(const LabelSelector& selector,
-                                                 const std::string& ns) const {
+std::vector<Informer::DeflatedCopy> Informer::Matching(const LabelSelector& selector,
+                                                       const std::string& ns) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> texts;
+  std::vector<DeflatedCopy> out;
   const std::string prefix = ns.empty() ? "" : ns + "/";
   for (auto it = store_.lower_bound(prefix); it != store_.end(); ++it) {
     if (!it->first.starts_with(prefix)) break;
     if (selector.empty() || selector.Matches(LabelsOfEntry(it->second))) {
-      texts.push_back(it->second.text);
+      out.push_back({it->first, std::string(it->second.deflated()), it->second.text_size});
     }
   }
-  return texts;
+  return out;
 }
 
 std::vector<Json> Informer::ListByLabels(const LabelSelector& selector,
                                          const std::string& ns) const {
   std::vector<Json> out;
-  for (const std::string& text : MatchingTexts(selector, ns)) out.push_back(Json::parse(text));
+  for (const DeflatedCopy& copy : Matching(selector, ns)) {
+    out.push_back(Parse(copy.key, copy.deflated, copy.text_size));
+  }
   return out;
 }
 
 void Informer::ForEachByLabels(const LabelSelector& selector, const std::string& ns,
                                const std::function<void(const Json&)>& fn) const {
-  for (const std::string& text : MatchingTexts(selector, ns)) fn(Json::parse(text));
+  for (const DeflatedCopy& copy : Matching(selector, ns)) {
+    fn(Parse(copy.key, copy.deflated, copy.text_size));
+  }
 }
 
 Informer::Stats Informer::stats() const {
@@ -218,6 +250,9 @@ void Informer::Apply(WatchEvent event) {
   if (options_.transform) options_.transform(event.object);
   std::lock_guard<std::mutex> dispatch(dispatch_mu_);
   std::string key = KeyOf(event.object);
+  // Deflated before taking the lock (wasted on a replay, which is rare).
+  Entry entry;
+  if (event.type != WatchEvent::Type::kDeleted) entry = MakeEntry(event.object);
   std::optional<Entry> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -226,17 +261,21 @@ void Informer::Apply(WatchEvent event) {
     if (it != store_.end()) old = it->second;
     if (event.type == WatchEvent::Type::kDeleted) {
       if (!old) return;  // never delivered: nothing to take back
+      Count(it->second, -1);
       store_.erase(it);
     } else {
       if (old && old->resource_version == rv) return;  // a replay
-      store_[key] = MakeEntry(event.object);
+      if (old) Count(it->second, -1);
+      Entry& stored = store_[key];
+      stored = std::move(entry);
+      Count(stored, +1);
     }
   }
   for (const EventHandlers& h : handlers_) {
     if (event.type == WatchEvent::Type::kDeleted) {
       if (h.on_delete) h.on_delete(event.object);
     } else if (old) {
-      if (h.on_update) h.on_update(Parse(*old), event.object);
+      if (h.on_update) h.on_update(Parse(key, *old), event.object);
     } else if (h.on_add) {
       h.on_add(event.object);
     }
@@ -251,32 +290,38 @@ void Informer::Replace(std::vector<Json> items) {
     fresh[KeyOf(item)] = MakeEntry(item);
   }
   items.clear();
-  std::vector<Entry> deleted, added;
-  std::vector<std::pair<Entry, Entry>> updated;
+  struct Updated {
+    std::string key;
+    Entry old_entry, new_entry;
+  };
+  std::vector<std::pair<std::string, Entry>> deleted, added;
+  std::vector<Updated> updated;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [key, entry] : store_) {
-      if (!fresh.count(key)) deleted.push_back(entry);
+      if (!fresh.count(key)) deleted.emplace_back(key, entry);
     }
     for (const auto& [key, entry] : fresh) {
       auto it = store_.find(key);
       if (it == store_.end()) {
-        added.push_back(entry);
+        added.emplace_back(key, entry);
       } else if (it->second.resource_version != entry.resource_version) {
-        updated.emplace_back(it->second, entry);
+        updated.push_back({key, it->second, entry});
       }
     }
     store_ = std::move(fresh);
+    stats_.objects = stats_.text_bytes = stats_.stored_bytes = 0;
+    for (const auto& [key, entry] : store_) Count(entry, +1);
   }
   for (const EventHandlers& h : handlers_) {
-    for (const Entry& entry : deleted) {
-      if (h.on_delete) h.on_delete(Parse(entry));
+    for (const auto& [key, entry] : deleted) {
+      if (h.on_delete) h.on_delete(Parse(key, entry));
     }
-    for (const auto& [old_entry, new_entry] : updated) {
-      if (h.on_update) h.on_update(Parse(old_entry), Parse(new_entry));
+    for (const Updated& u : updated) {
+      if (h.on_update) h.on_update(Parse(u.key, u.old_entry), Parse(u.key, u.new_entry));
     }
-    for (const Entry& entry : added) {
-      if (h.on_add) h.on_add(Parse(entry));
+    for (const auto& [key, entry] : added) {
+      if (h.on_add) h.on_add(Parse(key, entry));
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -15,23 +15,37 @@
 //  - Resync (if enabled) calls on_update(obj, obj) for every cached object
 //    every period, serialized with the other handler calls.
 //  - The store getters are thread-safe and return copies.
-//  - Memory: the store keeps each object as compact JSON text plus its labels, not as a
-//    parsed tree (a cpprestsdk tree takes several times the text's size); getters parse on
-//    the way out, which costs about what copying a tree would. A `transform` drops what a
-//    controller never reads (e.g. metadata.managedFields) before anything is kept or handled.
+//  - Memory: the store keeps each object as compact JSON text, not as a parsed tree (a
+//    cpprestsdk tree takes several times the text's size), and that text deflated (raw zlib,
+//    4 KiB window) with a preset dictionary: the compact text of the first object the informer
+//    ever stores (from its first list, or its first event when that list was empty), its last
+//    4 KiB, fixed for the informer's lifetime. Objects of one kind written by one controller are
+//    near-identical, so each keeps mostly back-references into the dictionary (with 100
+//    clusters, zkop-operator's 1,300 cached objects keep 180 KiB for 990 KiB of text; a Pod's
+//    660 bytes become 120). A first object unlike the later ones only costs ratio, never
+//    correctness (a ZookeeperCluster stored before it had a status: 1,410 bytes become 430);
+//    objects unlike the dictionary still get about plain deflate's ratio.
+//    stats().text_bytes / stored_bytes say what it achieves. Labels and resourceVersion stay
+//    uncompressed, so label lookups inflate only the matches. Getters copy the deflated bytes
+//    under the lock and inflate and parse outside it, which costs about what copying a tree
+//    would. A `transform` drops what a controller never reads (e.g. metadata.managedFields)
+//    before anything is kept or handled.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "zkop/kube/client.h"
+#include "zkop/kube/dictionary_deflater.h"
 
 namespace zkop::kube {
 
@@ -90,6 +104,9 @@ class Informer {
     int64_t gone = 0;              // 410s that forced a relist
     int64_t bookmarks = 0;         // BOOKMARK events seen
     std::string resource_version;  // where the next watch resumes
+    int64_t objects = 0;           // objects in the store
+    int64_t text_bytes = 0;        // their compact JSON text
+    int64_t stored_bytes = 0;      // that text as stored (deflated)
   };
   Stats stats() const;
 
@@ -99,19 +116,32 @@ class Informer {
   bool Relist(const std::stop_token& stop, Backoff& backoff);
   // Watches until the stream ends; returns true when a relist is needed.
   bool WatchOnce(const std::stop_token& stop, Backoff& backoff);
-  // One cached object: compact JSON text, with what lookups need without parsing it.
+  // One cached object: its compact JSON text deflated with `deflater_`, with what lookups need
+  // without inflating it. One string holds the labels ("key\0value\0..." in key order) and then
+  // the deflated text: one allocation per object besides the map node.
   struct Entry {
-    std::string text;
     std::string resource_version;
-    std::string labels;  // "key\0value\0..." in key order: one allocation instead of a map's
+    std::string bytes;
+    uint32_t labels_size = 0;
+    uint32_t text_size = 0;
+
+    std::string_view labels() const { return std::string_view(bytes).substr(0, labels_size); }
+    std::string_view deflated() const { return std::string_view(bytes).substr(labels_size); }
+  };
+  // A stored object's deflated text, copied out under the lock to be inflated without it.
+  struct DeflatedCopy {
+    std::string key;
+    std::string deflated;
+    uint32_t text_size = 0;
   };
   static std::map<std::string, std::string> LabelsOfEntry(const Entry& entry);
-  static Entry MakeEntry(const Json& obj);
-  static Json Parse(const Entry& entry);
-  // The compact text of the stored objects in `ns` whose labels match (copied under the lock,
-  // parsed by the caller without it).
-  std::vector<std::string> MatchingTexts(const LabelSelector& selector,
-                                         const std::string& ns) const;
+  // Informer thread only: the first call fixes the dictionary.
+  Entry MakeEntry(const Json& obj);
+  Json Parse(std::string_view key, std::string_view deflated, uint32_t text_size) const;
+  Json Parse(std::string_view key, const Entry& entry) const;
+  // The stored objects in `ns` whose labels match (copied under the lock).
+  std::vector<DeflatedCopy> Matching(const LabelSelector& selector, const std::string& ns) const;
+  void Count(const Entry& entry, int sign);  // stats_ for an entry added (+1) or removed (-1)
 
   void Apply(WatchEvent event);
   void Replace(std::vector<Json> items);
@@ -126,6 +156,9 @@ class Informer {
   mutable std::mutex mu_;   // guards everything below
   mutable std::condition_variable synced_cv_;
   std::map<std::string, Entry> store_;  // key "ns/name" (or "name")
+  // Set by the informer thread just before it stores its first object, never changed after;
+  // readers use it only for an entry they found under mu_, which orders the two.
+  std::optional<DictionaryDeflater> deflater_;
   bool synced_ = false;
   Stats stats_;
 
