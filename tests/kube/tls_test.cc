@@ -291,16 +291,21 @@ TEST_F(TlsClientTest, InsecureSkipVerifyStillSendsTheCertificate) {
   EXPECT_EQ(r.value().at("data").at("peer").as_string(), "zkop-admin");
 }
 
+// A POST of `mib` MiB to `target`, straight through the transport.
+HttpRequest BigPost(const std::string& target, size_t mib, std::chrono::milliseconds timeout) {
+  HttpRequest post;
+  post.method = "POST";
+  post.target = target;
+  post.content_type = "application/json";
+  post.body.assign(mib * 1024 * 1024, 'x');
+  post.timeout = timeout;
+  return post;
+}
+
 TEST_F(TlsClientTest, AServerThatResetsMidRequestIsAFailureAndTheNextRequestWorks) {
   // The server resets the connection with most of an 8 MiB body unread.
   auto transport = NewHttpTransport(Config(true, "ca.crt"), "tls-test");
-  HttpRequest post;
-  post.method = "POST";
-  post.target = "/hang-up";
-  post.content_type = "application/json";
-  post.body.assign(8 * 1024 * 1024, 'x');
-  post.timeout = std::chrono::seconds(5);
-  HttpResponse r = transport->Send(post);
+  HttpResponse r = transport->Send(BigPost("/hang-up", 8, std::chrono::seconds(5)));
   EXPECT_EQ(r.failure, TransportFailure::kConnection) << r.failure_message;
   EXPECT_EQ(r.status, 0);
   // The transport still works afterwards.
@@ -317,12 +322,7 @@ TEST_F(TlsClientTest, CancellingAWriteInProgressIsNotASigpipe) {
   // SIGPIPE, killing this process, unless the transport keeps it off the thread.
   auto transport = NewHttpTransport(Config(true, "ca.crt"), "tls-test");
   std::stop_source stop;
-  HttpRequest post;
-  post.method = "POST";
-  post.target = "/stall";
-  post.content_type = "application/json";
-  post.body.assign(64 * 1024 * 1024, 'x');
-  post.timeout = std::chrono::seconds(10);
+  HttpRequest post = BigPost("/stall", 64, std::chrono::seconds(10));
   post.cancel = stop.get_token();
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

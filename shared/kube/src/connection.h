@@ -126,10 +126,7 @@ class ConnectionStream {
   }
   template <class MutableBuffers>
   size_t read_some(const MutableBuffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow([&](boost::system::error_code& ec) { return read_some(buffers, ec); });
   }
   template <class ConstBuffers>
   size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
@@ -144,13 +141,18 @@ class ConnectionStream {
   }
   template <class ConstBuffers>
   size_t write_some(const ConstBuffers& buffers) {
+    return OrThrow([&](boost::system::error_code& ec) { return write_some(buffers, ec); });
+  }
+
+ private:
+  template <class Op>
+  static size_t OrThrow(Op op) {
     boost::system::error_code ec;
-    size_t n = write_some(buffers, ec);
+    const size_t n = op(ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
- private:
   Connection& c_;
 };
 

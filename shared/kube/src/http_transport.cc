@@ -148,80 +148,87 @@ class BeastTransport : public Transport {
         tls_(std::move(tls)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
-    for (int attempt = 1;; ++attempt) {
-      HttpResponse out;
-      bool reused = false;
-      std::unique_ptr<Connection> c = Acquire(request, &reused, &out);
-      if (!c) return out;
-      http::response_parser<http::string_body> parser;
-      parser.header_limit(kHeaderLimit);
-      parser.body_limit(kBodyLimit);
-      if (request.method == "HEAD") parser.skip(true);
-      boost::beast::flat_buffer buffer;
-      boost::system::error_code ec;
-      const size_t before = c->bytes_read();
-      {
-        std::stop_callback on_stop(request.cancel, [conn = c.get()] { conn->Interrupt(); });
-        ConnectionStream s(*c);
-        http::write(s, Build(request), ec);
-        if (!ec) http::read(s, buffer, parser, ec);
-      }
-      if (ec) {
-        if (ClosedWhilePooled(*c, reused, before, request, attempt)) continue;
-        return Failure(*c, ec, request.cancel);
-      }
-      auto& answer = parser.get();
-      out.status = static_cast<int>(answer.result_int());
-      CopyHeaders(answer, &out);
-      out.body = std::move(answer.body());
-      if (answer.keep_alive() && buffer.size() == 0) Release(std::move(c));
-      return out;
-    }
+    std::unique_ptr<http::response_parser<http::string_body>> parser;
+    boost::beast::flat_buffer buffer;
+    HttpResponse out;
+    std::unique_ptr<Connection> c = Exchange(
+        request, &parser, &buffer, &out,
+        [&](auto& p) {
+          p.body_limit(kBodyLimit);
+          if (request.method == "HEAD") p.skip(true);
+        },
+        [](ConnectionStream& s, boost::beast::flat_buffer& b, auto& p,
+           boost::system::error_code& ec) { http::read(s, b, p, ec); });
+    if (!c) return out;
+    out.body = std::move(parser->get().body());
+    if (parser->get().keep_alive() && buffer.size() == 0) Release(std::move(c));
+    return out;
   }
 
   HttpResponse Open(const HttpRequest& request, std::unique_ptr<LineStream>* stream) override {
+    std::unique_ptr<http::response_parser<http::buffer_body>> parser;
+    boost::beast::flat_buffer buffer;
+    HttpResponse out;
+    std::unique_ptr<Connection> c = Exchange(
+        request, &parser, &buffer, &out,
+        // A watch has no end; each line is bounded instead. (Not boost::none: Beast 1.74 then
+        // refuses any Content-Length, comparing it against the empty optional.)
+        [](auto& p) { p.body_limit(std::numeric_limits<uint64_t>::max()); },
+        [](ConnectionStream& s, boost::beast::flat_buffer& b, auto& p,
+           boost::system::error_code& ec) { http::read_header(s, b, p, ec); });
+    if (!c) return out;
+    auto lines = std::make_unique<HttpLineStream>(std::move(c), std::move(buffer),
+                                                  std::move(parser), request.cancel);
+    if (out.status >= 200 && out.status < 300) {
+      *stream = std::move(lines);
+      return out;
+    }
+    // An error answer (a Status object): read it whole, bounded like any answer.
+    std::string line, error;
+    while (out.body.size() <= kBodyLimit && lines->ReadLine(&line, &error)) {
+      out.body += line;
+      out.body += '\n';
+    }
+    return out;
+  }
+
+ private:
+  // Sends `request` on a pooled or new connection and reads its answer (or the answer's head)
+  // with `read` into a new parser set up by `configure`; once more on a new connection when a
+  // pooled one turns out closed (ClosedWhilePooled). Returns the connection with *out's status
+  // and headers set, or null with *out saying what failed.
+  template <class Parser, class Configure, class Read>
+  std::unique_ptr<Connection> Exchange(const HttpRequest& request, std::unique_ptr<Parser>* parser,
+                                       boost::beast::flat_buffer* buffer, HttpResponse* out,
+                                       Configure configure, Read read) {
     for (int attempt = 1;; ++attempt) {
-      HttpResponse out;
+      *out = HttpResponse();
       bool reused = false;
-      std::unique_ptr<Connection> c = Acquire(request, &reused, &out);
-      if (!c) return out;
-      auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
-      parser->header_limit(kHeaderLimit);
-      // A watch has no end; each line is bounded instead. (Not boost::none: Beast 1.74 then
-      // refuses any Content-Length, comparing it against the empty optional.)
-      parser->body_limit(std::numeric_limits<uint64_t>::max());
-      boost::beast::flat_buffer buffer;
+      std::unique_ptr<Connection> c = Acquire(request, &reused, out);
+      if (!c) return nullptr;
+      *parser = std::make_unique<Parser>();
+      (*parser)->header_limit(kHeaderLimit);
+      configure(**parser);
+      buffer->clear();
       boost::system::error_code ec;
       const size_t before = c->bytes_read();
       {
         std::stop_callback on_stop(request.cancel, [conn = c.get()] { conn->Interrupt(); });
         ConnectionStream s(*c);
         http::write(s, Build(request), ec);
-        if (!ec) http::read_header(s, buffer, *parser, ec);
+        if (!ec) read(s, *buffer, **parser, ec);
       }
       if (ec) {
         if (ClosedWhilePooled(*c, reused, before, request, attempt)) continue;
-        return Failure(*c, ec, request.cancel);
+        *out = Failure(*c, ec, request.cancel);
+        return nullptr;
       }
-      out.status = static_cast<int>(parser->get().result_int());
-      CopyHeaders(parser->get(), &out);
-      auto lines = std::make_unique<HttpLineStream>(std::move(c), std::move(buffer),
-                                                    std::move(parser), request.cancel);
-      if (out.status >= 200 && out.status < 300) {
-        *stream = std::move(lines);
-        return out;
-      }
-      // An error answer (a Status object): read it whole, bounded like any answer.
-      std::string line, error;
-      while (out.body.size() <= kBodyLimit && lines->ReadLine(&line, &error)) {
-        out.body += line;
-        out.body += '\n';
-      }
-      return out;
+      out->status = static_cast<int>((*parser)->get().result_int());
+      CopyHeaders((*parser)->get(), out);
+      return c;
     }
   }
 
- private:
   std::unique_ptr<Connection> Acquire(const HttpRequest& request, bool* reused, HttpResponse* out) {
     std::vector<std::unique_ptr<Connection>> closing;  // closed outside the lock
     {
