@@ -6,9 +6,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -158,6 +161,9 @@ class TlsServer {
       parser.body_limit(16 * 1024 * 1024);
       beast::http::read_header(tls, buffer, parser, ec);
       if (ec) return;
+      if (parser.get().target() == "/slow") {  // answer after 600 ms
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+      }
       if (parser.get().target() == "/stall") {  // read nothing more until the client leaves
         pollfd p{sock->native_handle(), POLLRDHUP, 0};
         ::poll(&p, 1, 20000);
@@ -331,6 +337,39 @@ TEST_F(TlsClientTest, CancellingAWriteInProgressIsNotASigpipe) {
   HttpResponse r = transport->Send(post);
   canceller.join();
   EXPECT_EQ(r.failure, TransportFailure::kCancelled) << r.failure_message;
+}
+
+TEST_F(TlsClientTest, SignalsWhileWaitingForAnAnswerAreNotFailures) {
+  // A signal handler running while the transport waits in a TLS read makes the read return
+  // (EINTR), which OpenSSL reports as "try again" — as it does a timeout. The request must
+  // simply go on waiting.
+  struct sigaction quiet {};
+  quiet.sa_handler = [](int) {};
+  sigemptyset(&quiet.sa_mask);
+  struct sigaction previous {};
+  ASSERT_EQ(sigaction(SIGUSR1, &quiet, &previous), 0);
+  auto transport = NewHttpTransport(Config(true, "ca.crt"), "tls-test");
+  HttpRequest get;
+  get.method = "GET";
+  get.target = "/slow";
+  get.timeout = std::chrono::seconds(5);
+  std::atomic<bool> done{false};
+  HttpResponse r;
+  std::thread client([&] {
+    r = transport->Send(get);
+    done = true;
+  });
+  int signals = 0;
+  while (!done) {
+    pthread_kill(client.native_handle(), SIGUSR1);
+    ++signals;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  client.join();
+  sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_GT(signals, 10);
+  EXPECT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+  EXPECT_EQ(r.status, 200);
 }
 
 TEST_F(TlsClientTest, InClusterTokenIsSentAndFollowsRotation) {

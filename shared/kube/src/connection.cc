@@ -335,20 +335,23 @@ size_t Connection::Read(void* data, size_t size, boost::system::error_code& ec) 
   const int want = static_cast<int>(std::min<size_t>(size, INT_MAX));
   while (true) {
     int n;
+    int err;  // errno right after the call, before the guard's own calls
     if (ssl_ != nullptr) {
       SigpipeGuard guard;  // reading may answer a key update
       ERR_clear_error();
       errno = 0;
       n = SSL_read(ssl_, data, want);
+      err = errno;
     } else {
       n = static_cast<int>(::recv(fd_, data, static_cast<size_t>(want), 0));
-      if (n < 0 && errno == EINTR) continue;
+      err = errno;
     }
     if (n > 0) {
       bytes_read_ += static_cast<size_t>(n);
       return static_cast<size_t>(n);
     }
-    ec = Fail(n, errno, "read");
+    if (Interrupted(n, err)) continue;
+    ec = Fail(n, err, "read");
     return 0;
   }
 }
@@ -364,22 +367,35 @@ size_t Connection::Write(const void* data, size_t size, boost::system::error_cod
     }
     const int chunk = static_cast<int>(std::min<size_t>(size - done, INT_MAX));
     int n;
+    int err;
     if (ssl_ != nullptr) {
       SigpipeGuard guard;
       ERR_clear_error();
       errno = 0;
       n = SSL_write(ssl_, p + done, chunk);
+      err = errno;
     } else {
       n = static_cast<int>(::send(fd_, p + done, static_cast<size_t>(chunk), MSG_NOSIGNAL));
-      if (n < 0 && errno == EINTR) continue;
+      err = errno;
     }
     if (n <= 0) {
-      ec = Fail(n, errno, "write");
+      if (Interrupted(n, err)) continue;
+      ec = Fail(n, err, "write");
       return done;
     }
     done += static_cast<size_t>(n);
   }
   return done;
+}
+
+bool Connection::Interrupted(int result, int saved_errno) const {
+  // A signal handler ran during the socket call. OpenSSL reports that as "try again", as it
+  // does a timeout; errno tells them apart. (Interrupt() is no signal: it shuts the socket
+  // down, and the call fails for good.)
+  if (saved_errno != EINTR || interrupted_) return false;
+  if (ssl_ == nullptr) return result < 0;
+  const int e = SSL_get_error(ssl_, result);
+  return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_SYSCALL;
 }
 
 bool Connection::Idle() const {

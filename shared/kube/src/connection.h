@@ -98,6 +98,8 @@ class Connection {
 
  private:
   Connection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  // True when a read or write returned only because a signal interrupted it (call it again).
+  bool Interrupted(int ssl_result, int saved_errno) const;
   // Records the failure of a read or write; returns the error code to hand to Beast.
   boost::system::error_code Fail(int ssl_result, int saved_errno, const char* what);
 
