@@ -286,12 +286,16 @@ std::unique_ptr<Connection> Connection::Open(const ServerAddress& server, const 
     if (named != 1) return fail(TransportFailure::kConnection, "TLS: " + OpenSslReason());
   }
   std::stop_callback on_stop(cancel, [conn = c.get()] { conn->Interrupt(); });
-  SigpipeGuard guard;
-  ERR_clear_error();
-  errno = 0;
-  const int rc = SSL_connect(c->ssl_);
+  int rc;
+  int saved;  // errno right after the call
+  do {
+    SigpipeGuard guard;
+    ERR_clear_error();
+    errno = 0;
+    rc = SSL_connect(c->ssl_);
+    saved = errno;
+  } while (rc != 1 && c->Interrupted(rc, saved));
   if (rc != 1) {
-    const int saved = errno;
     const long verify = SSL_get_verify_result(c->ssl_);
     c->Fail(rc, saved, ("TLS handshake with " + where).c_str());
     std::string m = c->failure_message_;
