@@ -194,19 +194,31 @@ TEST_F(LocalExecTest, ClaimsOutliveThePodAndGoWithTheClaim) {
 
 TEST_F(LocalExecTest, DeletionRunsPreStopThenSigtermThenSigkillAfterTheGracePeriod) {
   const std::string trace = dir_.Path("trace");
+  // Each shell says when its trap is set: a SIGTERM that came before would end it at once.
+  const std::string traps = dir_.Path("traps");
   Create("pods", "default",
          R"({"metadata":{"name":"polite"},"spec":{
       "terminationGracePeriodSeconds":10,"containers":[{"name":"main",
       "image":"zkop.io/local-exec",
       "command":["sh","-c","trap 'echo term >> )" +
-             trace + R"(; exit 0' TERM; while true; do sleep 0.05; done"],
+             trace + R"(; exit 0' TERM; echo polite >> )" + traps +
+             R"(; while true; do sleep 0.05; done"],
       "lifecycle":{"preStop":{"exec":{"command":["sh","-c","echo prestop >> )" +
              trace + R"("]}}}}]}})");
-  Create("pods", "default", R"({"metadata":{"name":"stubborn"},"spec":{
+  Create("pods", "default",
+         R"({"metadata":{"name":"stubborn"},"spec":{
       "terminationGracePeriodSeconds":1,"containers":[{"name":"main",
-      "image":"zkop.io/local-exec","command":["sh","-c","trap '' TERM; while true; do sleep 0.05; done"]}]}})");
+      "image":"zkop.io/local-exec","command":["sh","-c","trap '' TERM; echo stubborn >> )" +
+             traps + R"(; while true; do sleep 0.05; done"]}]}})");
   ASSERT_TRUE(
       WaitFor([&] { return Ready("default", "polite") && Ready("default", "stubborn"); }, 10s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string set = ReadFile(traps);
+        return std::count(set.begin(), set.end(), '\n') == 2;  // both, in either order
+      },
+      10s))
+      << ReadFile(traps);
   const int polite_pid = ContainerPid("default", "polite");
   const int stubborn_pid = ContainerPid("default", "stubborn");
   ASSERT_GT(polite_pid, 0);
