@@ -129,6 +129,66 @@ void LoadTrustedCas(SSL_CTX* ctx, const std::string& ca_pem) {
 
 std::string ErrnoText(int e) { return std::strerror(e); }
 
+// A connected TCP socket (still non-blocking) to one of `server`'s addresses within `timeout`,
+// or -1 with *failure and *message set. Waits in slices, so that a stop requested meanwhile
+// ends the wait.
+int ConnectTcp(const ServerAddress& server, std::chrono::milliseconds timeout,
+               const std::stop_token& cancel, TransportFailure* failure, std::string* message) {
+  auto fail = [&](TransportFailure f, std::string m) {
+    *failure = f;
+    *message = std::move(m);
+    return -1;
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(server.host.c_str(), server.port.c_str(), &hints, &found); rc != 0) {
+    return fail(TransportFailure::kConnection,
+                "cannot resolve " + server.host + ": " + gai_strerror(rc));
+  }
+  const auto deadline = Clock::now() + timeout;
+  std::string last_error = "no address";
+  bool timed_out = false;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int s =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (s < 0) {
+      last_error = ErrnoText(errno);
+      continue;
+    }
+    int err = ::connect(s, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
+    while (err == EINPROGRESS) {
+      if (cancel.stop_requested()) {
+        ::close(s);
+        freeaddrinfo(found);
+        return fail(TransportFailure::kCancelled, "request cancelled");
+      }
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        timed_out = true;
+        err = ETIMEDOUT;
+        break;
+      }
+      pollfd p{s, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50))) > 0) {
+        socklen_t len = sizeof(err);
+        getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+    }
+    if (err == 0) {
+      freeaddrinfo(found);
+      return s;
+    }
+    last_error = ErrnoText(err);
+    ::close(s);
+  }
+  freeaddrinfo(found);
+  return fail(timed_out ? TransportFailure::kTimeout : TransportFailure::kConnection,
+              "connect to " + server.host + ":" + server.port + ": " + last_error);
+}
+
 }  // namespace
 
 ServerAddress ServerAddress::Parse(const std::string& url, const std::string& source) {
@@ -212,59 +272,8 @@ std::unique_ptr<Connection> Connection::Open(const ServerAddress& server, const 
     *message = std::move(m);
     return nullptr;
   };
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(server.host.c_str(), server.port.c_str(), &hints, &found); rc != 0) {
-    return fail(TransportFailure::kConnection,
-                "cannot resolve " + server.host + ": " + gai_strerror(rc));
-  }
-  const auto deadline = Clock::now() + timeout;
-  int fd = -1;
-  std::string last_error = "no address";
-  bool timed_out = false;
-  for (addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    int s =
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-    if (s < 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    int rc = ::connect(s, ai->ai_addr, ai->ai_addrlen);
-    int err = rc == 0 ? 0 : errno;
-    // Waits in slices, so that a stop requested meanwhile ends the wait.
-    while (err == EINPROGRESS) {
-      if (cancel.stop_requested()) {
-        ::close(s);
-        freeaddrinfo(found);
-        return fail(TransportFailure::kCancelled, "request cancelled");
-      }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) {
-        timed_out = true;
-        err = ETIMEDOUT;
-        break;
-      }
-      pollfd p{s, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50))) > 0) {
-        socklen_t len = sizeof(err);
-        getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
-      }
-    }
-    if (err != 0) {
-      last_error = ErrnoText(err);
-      ::close(s);
-      continue;
-    }
-    fd = s;
-  }
-  freeaddrinfo(found);
-  if (fd < 0) {
-    return fail(timed_out ? TransportFailure::kTimeout : TransportFailure::kConnection,
-                "connect to " + where + ": " + last_error);
-  }
+  const int fd = ConnectTcp(server, timeout, cancel, failure, message);
+  if (fd < 0) return nullptr;
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -201,11 +201,13 @@ class BeastTransport : public Transport {
   std::unique_ptr<Connection> Exchange(const HttpRequest& request, std::unique_ptr<Parser>* parser,
                                        boost::beast::flat_buffer* buffer, HttpResponse* out,
                                        Configure configure, Read read) {
+    const http::request<http::string_body> message = Build(request);
     for (int attempt = 1;; ++attempt) {
       *out = HttpResponse();
       bool reused = false;
       std::unique_ptr<Connection> c = Acquire(request, &reused, out);
       if (!c) return nullptr;
+      c->SetTimeout(request.timeout);
       *parser = std::make_unique<Parser>();
       (*parser)->header_limit(kHeaderLimit);
       configure(**parser);
@@ -215,7 +217,7 @@ class BeastTransport : public Transport {
       {
         std::stop_callback on_stop(request.cancel, [conn = c.get()] { conn->Interrupt(); });
         ConnectionStream s(*c);
-        http::write(s, Build(request), ec);
+        http::write(s, message, ec);
         if (!ec) read(s, *buffer, **parser, ec);
       }
       if (ec) {
@@ -235,10 +237,9 @@ class BeastTransport : public Transport {
       std::lock_guard<std::mutex> lock(mu_);
       const auto now = Clock::now();
       while (!idle_.empty()) {
-        Idle last = std::move(idle_.back());
+        Pooled last = std::move(idle_.back());
         idle_.pop_back();
         if (now - last.since < kIdleTimeout && last.conn->Idle()) {
-          last.conn->SetTimeout(request.timeout);
           *reused = true;
           return std::move(last.conn);
         }
@@ -246,11 +247,8 @@ class BeastTransport : public Transport {
       }
     }
     closing.clear();
-    std::unique_ptr<Connection> c =
-        Connection::Open(server_, tls_.get(), std::min(request.timeout, kConnectTimeout),
-                         request.cancel, &out->failure, &out->failure_message);
-    if (c) c->SetTimeout(request.timeout);
-    return c;
+    return Connection::Open(server_, tls_.get(), std::min(request.timeout, kConnectTimeout),
+                            request.cancel, &out->failure, &out->failure_message);
   }
 
   void Release(std::unique_ptr<Connection> c) {
@@ -291,9 +289,9 @@ class BeastTransport : public Transport {
     return req;
   }
 
-  struct Idle {
+  struct Pooled {
     std::unique_ptr<Connection> conn;
-    Clock::time_point since;
+    Clock::time_point since;  // when it was given back
   };
 
   const detail::ServerAddress server_;
@@ -301,7 +299,7 @@ class BeastTransport : public Transport {
   const std::string user_agent_;
   const std::unique_ptr<detail::TlsContext> tls_;  // null for http://
   std::mutex mu_;
-  std::deque<Idle> idle_;  // most recently used last
+  std::deque<Pooled> idle_;  // most recently used last
 };
 
 }  // namespace
